@@ -1,0 +1,58 @@
+# Parecer: `make run` starts everything on embedded defaults; `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV     ?= .venv
+PY       := $(VENV)/bin/python
+PYTHON   ?= $(shell scripts/find-python.sh)
+LOCK     := requirements.lock
+STAMP    := $(VENV)/.installed
+export DJANGO_SETTINGS_MODULE ?= config.settings.dev
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(PY):
+	@test -n "$(PYTHON)" || { echo "No Python >= 3.12 found (see above)."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): $(PY) $(LOCK) pyproject.toml
+	@set -o pipefail; $(PY) -m pip install --quiet -r $(LOCK) 2>&1 | { grep -v "^WARNING: Location .file:" || true; }
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the locked dependencies (dev included)
+
+lock:  ## re-resolve requirements*.lock from pyproject.toml (needs uv in the venv)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.12 -o requirements.lock --no-header --quiet
+	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.12 -o requirements-prod.lock --no-header --quiet
+
+run: install  ## migrate, ensure an admin, then serve the API + one task worker (Ctrl-C stops both)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py ensure_admin
+	$(PY) manage.py schedule_housekeeping
+	@scripts/run-dev.sh $(PY)
+
+test: install  ## the whole suite (embedded defaults, or DATABASE_URL / REDIS_URL when set)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install  ## ruff check + format check + migrations in sync
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: install  ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+serve: install  ## the production server: gunicorn (needs the production environment variables)
+	DJANGO_SETTINGS_MODULE=config.settings.prod $(VENV)/bin/gunicorn -c config/gunicorn.py
+
+bench: install  ## load-test the production server on PostgreSQL + Redis with wrk
+	scripts/bench.sh
+
+clean:  ## remove the virtual environment and local state
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .run .bench
+
+.PHONY: help install lock run test lint format serve bench clean

@@ -1,0 +1,5 @@
+"""Audit events API."""
+
+from ninja import Router
+
+router = Router()

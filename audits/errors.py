@@ -1,0 +1,61 @@
+"""Domain errors that services raise; ``config.errors`` turns them into the API's error envelope.
+
+They live on the ground floor so every app's services can raise them without knowing about HTTP
+beyond a status number.
+"""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A failure a client can act on: a stable ``code``, a readable message, a status."""
+
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.status = status or self.status
+        self.details = details
+        self.headers = headers or {}
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class PermissionDenied(DomainError):
+    status, code = 403, "permission_denied"
+
+
+class NotAuthenticated(DomainError):
+    status, code = 401, "not_authenticated"
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class InvalidInput(DomainError):
+    status, code = 422, "validation_error"
+
+
+class TooManyRequests(DomainError):
+    status, code = 429, "throttled"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs: Any) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after)))}, **kwargs)
+
+
+class ServiceUnavailable(DomainError):
+    status, code = 503, "service_unavailable"

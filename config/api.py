@@ -1,0 +1,75 @@
+"""The one NinjaAPI: every app's Router mounted under /api/v1, one error envelope, two auth schemes."""
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import NinjaAPI, Schema
+
+from accounts.api import auth_router, users_router
+from analyses.api import router as analyses_router
+from audits.api import router as audits_router
+from config.errors import install_exception_handlers
+from files.api import router as files_router
+from prompts.api import configurations_router
+from prompts.api import router as prompts_router
+
+api = NinjaAPI(
+    title="Parecer API",
+    version="1",
+    description=(
+        "AI-assisted analyses: versioned prompts, background LLM runs and a tamper-evident audit "
+        "trail. Authenticate with `Authorization: Bearer <access token>` (POST /auth/login) or "
+        "`X-API-Key: <key>`. Every error is `{\"error\": {\"code\", \"message\", \"details\", "
+        "\"request_id\"}}`."
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_exception_handlers(api)
+
+COLLECTIONS = {
+    "auth": "/auth",
+    "users": "/users",
+    "audits": "/audits",
+    "prompts": "/prompts",
+    "configurations": "/configurations",
+    "files": "/files",
+    "analyses": "/analyses",
+}
+
+api.add_router(COLLECTIONS["auth"], auth_router, tags=["auth"])
+api.add_router(COLLECTIONS["users"], users_router, tags=["users"])
+api.add_router(COLLECTIONS["audits"], audits_router, tags=["audits"])
+api.add_router(COLLECTIONS["prompts"], prompts_router, tags=["prompts"])
+api.add_router(COLLECTIONS["configurations"], configurations_router, tags=["configurations"])
+api.add_router(COLLECTIONS["files"], files_router, tags=["files"])
+api.add_router(COLLECTIONS["analyses"], analyses_router, tags=["analyses"])
+
+
+class ServiceInfoOut(Schema):
+    name: str
+    version: str
+    links: dict[str, str]
+
+
+def service_info(request: HttpRequest) -> dict:
+    """Name, version and where everything is; served at / and at /api/v1/."""
+    base = reverse("api:api-root").rstrip("/")
+    links = {
+        "self": base + "/",
+        "docs": base + "/docs",
+        "openapi": base + "/openapi.json",
+        "health": "/health",
+        "health_live": "/health/live",
+        "metrics": "/metrics",
+        "admin": "/" + settings.ADMIN_URL,
+    }
+    links.update({name: base + path for name, path in COLLECTIONS.items()})
+    return {"name": settings.SERVICE_NAME, "version": settings.SERVICE_VERSION, "links": links}
+
+
+@api.get("/", response=ServiceInfoOut, url_name="api-root", tags=["service"], auth=None)
+def api_root(request: HttpRequest) -> dict:
+    """Service name, version and links to the docs, the schema, health and every collection."""
+    return service_info(request)

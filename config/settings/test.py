@@ -1,0 +1,13 @@
+"""Tests: the embedded defaults unless DATABASE_URL / REDIS_URL point at real services."""
+
+import os
+
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("METRICS_TOKEN", "test-metrics-token")
+
+from .base import *  # noqa: E402,F403
+from .base import PASSWORD_HASHERS  # noqa: E402
+
+# Hashing cost is not what the tests are about; Argon2 stays first in production.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

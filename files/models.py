@@ -1,0 +1,1 @@
+"""Models of the files domain arrive with its issue; the app and its URLs exist from the start."""
