@@ -8,12 +8,44 @@ from ninja import NinjaAPI, Schema
 from accounts.api import auth_router, users_router
 from analyses.api import router as analyses_router
 from audits.api import router as audits_router
-from config.errors import install_exception_handlers
+from config.errors import ErrorOut, install_exception_handlers
 from files.api import router as files_router
 from prompts.api import configurations_router
 from prompts.api import router as prompts_router
 
-api = NinjaAPI(
+# Outcomes every operation can have, whatever its own declared responses: they come from the
+# shared machinery (parsing, throttling, outages), so they are declared once, here.
+COMMON_ERRORS = {
+    "400": "Malformed request (for example a body that is not JSON).",
+    "413": "Request body too large.",
+    "415": "Unsupported Content-Type.",
+    "422": "Validation failed; `details` lists each field and reason.",
+    "429": "Throttled; see `Retry-After`.",
+    "500": "Unexpected error (never a traceback).",
+    "503": "Database or cache unavailable; see `Retry-After`.",
+}
+
+
+class ParecerAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI schema declares the shared error envelope on every operation."""
+
+    def get_openapi_schema(self, **kwargs):
+        schema = super().get_openapi_schema(**kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(ErrorOut.json_schema_defs())
+        ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+        for methods in schema.get("paths", {}).values():
+            for operation in methods.values():
+                responses = operation.setdefault("responses", {})
+                errors = dict(COMMON_ERRORS)
+                if operation.get("security"):
+                    errors["401"] = "Missing, invalid or expired credentials."
+                for status, description in errors.items():
+                    responses.setdefault(status, {"description": description, **ref})
+        return schema
+
+
+api = ParecerAPI(
     title="Parecer API",
     version="1",
     description=(

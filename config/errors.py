@@ -54,6 +54,13 @@ class ErrorOut(Schema):
 
     error: ErrorBody
 
+    @classmethod
+    def json_schema_defs(cls) -> dict:
+        """ErrorOut and ErrorBody as OpenAPI component schemas."""
+        schema = cls.model_json_schema(ref_template="#/components/schemas/{model}")
+        defs = schema.pop("$defs", {})
+        return {**defs, "ErrorOut": schema}
+
 
 def error_response(
     *,
