@@ -1,6 +1,243 @@
-"""Routers of the accounts domain: /auth (the caller's own account) and /users (admin)."""
+"""Routers of the accounts domain: /auth (one's own account and credentials) and /users (admin)."""
 
-from ninja import Router
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from ninja import Query, Router
+from ninja.pagination import paginate
+from ninja.utils import check_csrf
+
+from accounts import permissions, schemas, selectors
+from accounts.auth import ACCESS_COOKIE, REFRESH_COOKIE
+from accounts.services import api_keys, passwords, profile, sessions, users
+from accounts.throttles import ScopedRateThrottle
+from audits.errors import ErrorOut, NotAuthenticated, NotFound, PermissionDenied
 
 auth_router = Router()
 users_router = Router()
+
+REFRESH_COOKIE_PATH = "/api/v1/auth/"
+
+
+def _set_auth_cookies(response: HttpResponse, issued: sessions.IssuedTokens) -> None:
+    common = {"httponly": True, "secure": settings.AUTH_COOKIE_SECURE, "samesite": "Lax"}
+    response.set_cookie(ACCESS_COOKIE, issued.access_token, max_age=issued.expires_in, path="/", **common)
+    response.set_cookie(
+        REFRESH_COOKIE,
+        issued.refresh_token,
+        max_age=issued.refresh_expires_in,
+        path=REFRESH_COOKIE_PATH,
+        **common,
+    )
+
+
+def _clear_auth_cookies(response: HttpResponse) -> None:
+    response.delete_cookie(ACCESS_COOKIE, path="/", samesite="Lax")
+    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, samesite="Lax")
+
+
+def _tokens_response(request, response, issued: sessions.IssuedTokens, *, mode: str) -> dict:
+    if mode == "cookie":
+        _set_auth_cookies(response, issued)
+        return {"token_type": "cookie", "expires_in": issued.expires_in, "csrf_token": get_token(request)}
+    return {
+        "access_token": issued.access_token,
+        "refresh_token": issued.refresh_token,
+        "token_type": "bearer",
+        "expires_in": issued.expires_in,
+    }
+
+
+TOKENS = schemas.TokenOut | schemas.CookieSessionOut
+
+
+@auth_router.post(
+    "/register",
+    auth=None,
+    throttle=[ScopedRateThrottle("register")],
+    response={201: schemas.UserOut, 403: ErrorOut, 409: ErrorOut},
+)
+def register(request: HttpRequest, payload: schemas.RegisterIn):
+    """Create a `user` account (403 when registration is closed); a verification e-mail follows."""
+    user = profile.user_register(
+        email=payload.email, password=payload.password, full_name=payload.full_name
+    )
+    return 201, user
+
+
+@auth_router.post(
+    "/login",
+    auth=None,
+    throttle=[ScopedRateThrottle("login")],
+    response={200: TOKENS, 401: ErrorOut},
+)
+def login(request: HttpRequest, response: HttpResponse, payload: schemas.LoginIn):
+    """Tokens in the body (`mode: token`), or HttpOnly cookies plus a CSRF token (`mode: cookie`).
+
+    5 failures for one account or one IP within 15 minutes lock it out (429 with Retry-After).
+    """
+    issued = sessions.login(email=payload.email, password=payload.password)
+    return _tokens_response(request, response, issued, mode=payload.mode)
+
+
+@auth_router.post(
+    "/refresh",
+    auth=None,
+    throttle=[ScopedRateThrottle("refresh")],
+    response={200: TOKENS, 401: ErrorOut, 403: ErrorOut},
+)
+def refresh(request: HttpRequest, response: HttpResponse, payload: schemas.RefreshIn | None = None):
+    """Spend a refresh token (body, or the refresh cookie) for a new pair; reuse revokes the family."""
+    payload = payload or schemas.RefreshIn()
+    token, mode = payload.refresh_token, payload.mode
+    if token is None and REFRESH_COOKIE in request.COOKIES:
+        if check_csrf(request) is not None:
+            raise PermissionDenied("CSRF verification failed.", code="csrf_failed")
+        token, mode = request.COOKIES[REFRESH_COOKIE], "cookie"
+    if not token:
+        raise NotAuthenticated("A refresh token is required.", code="invalid_token")
+    issued = sessions.refresh(refresh_token=token)
+    return _tokens_response(request, response, issued, mode=mode)
+
+
+@auth_router.post("/logout", response={204: None})
+def logout(request: HttpRequest, response: HttpResponse, payload: schemas.LogoutIn | None = None):
+    """End this session (its refresh token family), or every session with `everywhere: true`."""
+    payload = payload or schemas.LogoutIn()
+    user = permissions.require_person(request)
+    token = None if payload.everywhere else (payload.refresh_token or request.COOKIES.get(REFRESH_COOKIE))
+    sessions.logout(user=user, refresh_token=token)
+    _clear_auth_cookies(response)
+    return 204, None
+
+
+@auth_router.get("/me", response=schemas.UserOut)
+def me(request: HttpRequest):
+    """The signed-in user."""
+    return request.auth
+
+
+@auth_router.patch("/me", response={200: schemas.UserOut, 409: ErrorOut})
+def me_update(request: HttpRequest, payload: schemas.MeUpdateIn):
+    """Change full_name or e-mail (a new e-mail must be verified again). Role is not yours to set."""
+    user = permissions.require_person(request)
+    return profile.profile_update(user=user, full_name=payload.full_name, email=payload.email)
+
+
+@auth_router.post("/password/change", response={204: None, 401: ErrorOut})
+def password_change(request: HttpRequest, payload: schemas.PasswordChangeIn):
+    """Needs the current password; ends every session (refresh tokens revoked)."""
+    user = permissions.require_person(request)
+    passwords.password_change(
+        user=user, current_password=payload.current_password, new_password=payload.new_password
+    )
+    return 204, None
+
+
+@auth_router.post(
+    "/password/reset",
+    auth=None,
+    throttle=[ScopedRateThrottle("password_reset")],
+    response={202: schemas.AcceptedOut},
+)
+def password_reset(request: HttpRequest, payload: schemas.PasswordResetIn):
+    """Always 202: if the address has an account, a single-use link valid 1 h is e-mailed."""
+    passwords.password_reset_request(email=payload.email)
+    return 202, {"detail": "If the address has an account, a reset link is on its way."}
+
+
+@auth_router.post("/password/reset/confirm", auth=None, response={204: None})
+def password_reset_confirm(request: HttpRequest, payload: schemas.PasswordResetConfirmIn):
+    """Set a new password from the e-mailed link; every session ends."""
+    passwords.password_reset_confirm(
+        uid=payload.uid, token=payload.token, new_password=payload.new_password
+    )
+    return 204, None
+
+
+@auth_router.post("/email/verify", response={202: schemas.AcceptedOut, 409: ErrorOut})
+def email_verify(request: HttpRequest):
+    """E-mail (again) the verification link for the current address."""
+    profile.email_verification_send(user=permissions.require_person(request))
+    return 202, {"detail": "A verification link is on its way."}
+
+
+@auth_router.post("/email/verify/confirm", auth=None, response=schemas.UserOut)
+def email_verify_confirm(request: HttpRequest, payload: schemas.EmailVerifyConfirmIn):
+    """Follow the e-mailed link: the address is verified."""
+    return profile.email_verify_confirm(uid=payload.uid, token=payload.token)
+
+
+@auth_router.get("/api-keys", response=list[schemas.ApiKeyOut])
+@paginate
+def api_key_list(request: HttpRequest):
+    """Your API keys (never their secrets), newest first."""
+    return selectors.api_key_list(user=permissions.require_person(request))
+
+
+@auth_router.post("/api-keys", response={201: schemas.ApiKeyCreatedOut})
+def api_key_create(request: HttpRequest, payload: schemas.ApiKeyIn):
+    """Create a key for a machine client; `key` is in this response only."""
+    api_key, secret = api_keys.api_key_create(
+        user=permissions.require_person(request),
+        name=payload.name,
+        scope=payload.scope,
+        expires_at=payload.expires_at,
+    )
+    api_key.key = secret
+    return 201, api_key
+
+
+@auth_router.delete("/api-keys/{key_id}", response={204: None, 404: ErrorOut})
+def api_key_revoke(request: HttpRequest, key_id: uuid.UUID):
+    """Revoke one of your keys; it stops working on the next request."""
+    api_key = selectors.api_key_get_owned(user=permissions.require_person(request), key_id=key_id)
+    if api_key is None:
+        raise NotFound("No such API key.")
+    api_keys.api_key_revoke(api_key=api_key)
+    return 204, None
+
+
+def _user_or_404(user_id: uuid.UUID):
+    user = selectors.user_get(user_id=user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+@users_router.get("", response=list[schemas.UserOut])
+@paginate
+def user_list(request: HttpRequest, filters: Query[schemas.UserFilters]):
+    """Admins: search e-mail/name, filter role and is_active."""
+    permissions.require_admin(request)
+    return selectors.user_list(q=filters.q, role=filters.role, is_active=filters.is_active)
+
+
+@users_router.get("/{user_id}", response={200: schemas.UserOut, 403: ErrorOut, 404: ErrorOut})
+def user_get(request: HttpRequest, user_id: uuid.UUID):
+    permissions.require_admin(request)
+    return _user_or_404(user_id)
+
+
+@users_router.patch(
+    "/{user_id}", response={200: schemas.UserOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+)
+def user_update(request: HttpRequest, user_id: uuid.UUID, payload: schemas.UserUpdateIn):
+    """Admins: change role, is_active or full_name (the last active admin stays an admin)."""
+    permissions.require_admin(request)
+    return users.user_update(
+        target=_user_or_404(user_id),
+        role=payload.role,
+        is_active=payload.is_active,
+        full_name=payload.full_name,
+    )
+
+
+@users_router.delete("/{user_id}", response={204: None, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+def user_deactivate(request: HttpRequest, user_id: uuid.UUID):
+    """Admins: deactivate (and sign out everywhere); rows are only ever deleted in the admin site."""
+    permissions.require_admin(request)
+    users.user_deactivate(target=_user_or_404(user_id))
+    return 204, None

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
 
-from accounts import services
+from accounts.services import housekeeping
 from audits.context import runs_in_request_context
 
 
@@ -29,8 +29,55 @@ def periodic_ensure_scheduled(*, periodic_task, delay_seconds: int) -> bool:
 @runs_in_request_context
 def expired_sessions_clear() -> dict:
     """Delete expired Django sessions, then schedule the next run."""
-    removed = services.expired_sessions_clear()
+    removed = housekeeping.expired_sessions_clear()
     periodic_ensure_scheduled(
         periodic_task=expired_sessions_clear, delay_seconds=settings.HOUSEKEEPING_INTERVAL
     )
     return {"removed": removed}
+
+
+def _mail(*, to: str, subject: str, body: str) -> None:
+    from django.core.mail import send_mail
+
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+
+
+@task()
+@runs_in_request_context
+def password_reset_email_send(*, user_id: str) -> dict:
+    """E-mail a single-use password reset link, valid PASSWORD_RESET_TIMEOUT seconds (1 h)."""
+    from accounts.models import User
+    from accounts.services.passwords import password_reset_link_parts
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return {"sent": False}
+    uid, token = password_reset_link_parts(user=user)
+    link = f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}"
+    _mail(
+        to=user.email,
+        subject="Reset your Parecer password",
+        body=f"Someone asked to reset the password of {user.email}.\n\nTo choose a new one, open "
+        f"{link}\n\nThe link works once, for one hour. If it was not you, ignore this e-mail.",
+    )
+    return {"sent": True}
+
+
+@task()
+@runs_in_request_context
+def email_verification_send(*, user_id: str) -> dict:
+    """E-mail the link that verifies the user's current address."""
+    from accounts.models import User
+    from accounts.services.profile import email_verification_link_parts
+
+    user = User.objects.filter(pk=user_id, email_verified_at__isnull=True).first()
+    if user is None:
+        return {"sent": False}
+    uid, token = email_verification_link_parts(user=user)
+    link = f"{settings.FRONTEND_URL}/verify-email?uid={uid}&token={token}"
+    _mail(
+        to=user.email,
+        subject="Verify your e-mail address for Parecer",
+        body=f"To confirm {user.email} for your Parecer account, open {link}",
+    )
+    return {"sent": True}

@@ -6,6 +6,8 @@ beyond a status number.
 
 from typing import Any
 
+from ninja import Schema
+
 
 class DomainError(Exception):
     """A failure a client can act on: a stable ``code``, a readable message, a status."""
@@ -59,3 +61,23 @@ class TooManyRequests(DomainError):
 
 class ServiceUnavailable(DomainError):
     status, code = 503, "service_unavailable"
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    details: Any = None
+    request_id: str
+
+
+class ErrorOut(Schema):
+    """The body of every API error."""
+
+    error: ErrorBody
+
+    @classmethod
+    def json_schema_defs(cls) -> dict:
+        """ErrorOut and ErrorBody as OpenAPI component schemas."""
+        schema = cls.model_json_schema(ref_template="#/components/schemas/{model}")
+        defs = schema.pop("$defs", {})
+        return {**defs, "ErrorOut": schema}

@@ -6,6 +6,7 @@ from django.urls import reverse
 from ninja import NinjaAPI, Schema
 
 from accounts.api import auth_router, users_router
+from accounts.auth import API_AUTH
 from analyses.api import router as analyses_router
 from audits.api import router as audits_router
 from config.errors import ErrorOut, install_exception_handlers
@@ -55,6 +56,7 @@ api = ParecerAPI(
         "\"request_id\"}}`."
     ),
     urls_namespace="api",
+    auth=API_AUTH,
     docs_url="/docs",
     openapi_url="/openapi.json",
 )

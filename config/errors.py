@@ -14,11 +14,11 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from audits import context
-from audits.errors import DomainError
+from audits.errors import DomainError, ErrorOut  # noqa: F401  (ErrorOut re-exported)
 
 logger = structlog.get_logger("parecer.errors")
 
@@ -40,26 +40,6 @@ CODE_BY_STATUS = {
     503: "service_unavailable",
     504: "gateway_timeout",
 }
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-    details: Any = None
-    request_id: str
-
-
-class ErrorOut(Schema):
-    """The body of every API error."""
-
-    error: ErrorBody
-
-    @classmethod
-    def json_schema_defs(cls) -> dict:
-        """ErrorOut and ErrorBody as OpenAPI component schemas."""
-        schema = cls.model_json_schema(ref_template="#/components/schemas/{model}")
-        defs = schema.pop("$defs", {})
-        return {**defs, "ErrorOut": schema}
 
 
 def error_response(
@@ -184,7 +164,9 @@ def install_exception_handlers(api: NinjaAPI) -> None:
     def handle(request: HttpRequest, exc: Exception) -> HttpResponse:
         return response_for_exception(exc)
 
-    api.add_exception_handler(Exception, handle)
+    # ninja picks the most specific registered class, and registers its own for these.
+    for exc_class in (Exception, Http404, HttpError, ValidationError, DomainError):
+        api.add_exception_handler(exc_class, handle)
 
 
 # --- Django's own handlers, for failures outside ninja (URL resolution, middleware) ------------

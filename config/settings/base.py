@@ -165,6 +165,7 @@ JWT_ISSUER = env.str("JWT_ISSUER", default="parecer")
 JWT_AUDIENCE = env.str("JWT_AUDIENCE", default="parecer-api")
 ACCESS_TOKEN_TTL = timedelta(seconds=env.int("ACCESS_TOKEN_TTL", default=15 * 60))
 REFRESH_TOKEN_TTL = timedelta(seconds=env.int("REFRESH_TOKEN_TTL", default=14 * 24 * 3600))
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 REGISTRATION_OPEN = env.bool("REGISTRATION_OPEN", default=True)
 LOGIN_LOCKOUT_ATTEMPTS = env.int("LOGIN_LOCKOUT_ATTEMPTS", default=5)
 LOGIN_LOCKOUT_WINDOW = env.int("LOGIN_LOCKOUT_WINDOW", default=15 * 60)
@@ -200,8 +201,22 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+_smtp_options = {
+    "host": _email.get("EMAIL_HOST"),
+    "port": _email.get("EMAIL_PORT"),
+    "username": _email.get("EMAIL_HOST_USER"),
+    "password": _email.get("EMAIL_HOST_PASSWORD"),
+    "use_tls": _email.get("EMAIL_USE_TLS", False),
+    "use_ssl": _email.get("EMAIL_USE_SSL", False),
+    "timeout": 10,
+}
+MAILERS = {
+    "default": {
+        "BACKEND": _email["EMAIL_BACKEND"],
+        "OPTIONS": _smtp_options if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend") else {},
+    }
+}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Parecer <no-reply@localhost>")
 
 # --- Background tasks -------------------------------------------------------------------------
@@ -226,3 +241,4 @@ from config.logging import configure_logging  # noqa: E402
 
 LOGGING = configure_logging(level=LOG_LEVEL, fmt=LOG_FORMAT)
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
+NINJA_PAGINATION_CLASS = "config.pagination.PagePagination"

@@ -1,0 +1,1 @@
+"""Writes and workflows of the accounts domain, one module per workflow."""

@@ -1,0 +1,112 @@
+"""A person's own account: registration, profile changes, e-mail verification."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+
+from accounts.models import Role, User, UserManager
+from accounts.selectors import user_get_by_email
+from accounts.services.passwords import password_validate
+from accounts.tokens import email_verification_tokens
+from audits import context
+from audits.errors import Conflict, InvalidInput, PermissionDenied
+from audits.services import audit_event_record, changes_between
+
+
+def user_register(*, email: str, password: str, full_name: str) -> User:
+    """Open sign-up (when REGISTRATION_OPEN): always the ``user`` role; a verification mail follows."""
+    if not settings.REGISTRATION_OPEN:
+        raise PermissionDenied("Registration is closed.", code="registration_closed")
+    email = UserManager.normalize_email(email)
+    if user_get_by_email(email=email) is not None:
+        raise Conflict("An account with this e-mail already exists.", code="email_taken")
+    password_validate(
+        password=password, user=User(email=email, full_name=full_name), field="password"
+    )
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password, full_name=full_name)
+            audit_event_record(
+                action="user.registered",
+                entity_type="user",
+                entity_id=user.pk,
+                actor_user_id=str(user.pk),
+                actor_label=user.email,
+                details={"email": user.email, "role": Role.USER},
+            )
+            _verification_mail_enqueue(user=user)
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise Conflict("An account with this e-mail already exists.", code="email_taken") from exc
+    return user
+
+
+def profile_update(*, user: User, full_name: str | None = None, email: str | None = None) -> User:
+    """Change one's own name or e-mail; a new e-mail is unverified until its link is followed."""
+    before = {"full_name": user.full_name, "email": user.email}
+    if email is not None:
+        email = UserManager.normalize_email(email)
+        if email != user.email:
+            other = user_get_by_email(email=email)
+            if other is not None and other.pk != user.pk:
+                raise Conflict("An account with this e-mail already exists.", code="email_taken")
+            user.email, user.email_verified_at = email, None
+    if full_name is not None:
+        user.full_name = full_name
+    changes = changes_between(before, {"full_name": user.full_name, "email": user.email})
+    if not changes:
+        return user
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["full_name", "email", "email_verified_at", "updated_at"])
+            audit_event_record(
+                action="user.updated", entity_type="user", entity_id=user.pk, details=changes
+            )
+            if "email" in changes:
+                _verification_mail_enqueue(user=user)
+    except IntegrityError as exc:
+        raise Conflict("An account with this e-mail already exists.", code="email_taken") from exc
+    return user
+
+
+def email_verification_link_parts(*, user: User) -> tuple[str, str]:
+    return urlsafe_base64_encode(force_bytes(user.pk)), email_verification_tokens.make_token(user)
+
+
+def email_verification_send(*, user: User) -> None:
+    """Send (again) the verification link for the current address."""
+    if user.email_verified_at is not None:
+        raise Conflict("This e-mail address is already verified.", code="already_verified")
+    with transaction.atomic():
+        _verification_mail_enqueue(user=user)
+
+
+def email_verify_confirm(*, uid: str, token: str) -> User:
+    """Mark the address verified from a valid link; the link then stops working."""
+    try:
+        user = User.objects.filter(pk=force_str(urlsafe_base64_decode(uid))).first()
+    except (ValueError, TypeError, OverflowError, ValidationError):
+        user = None
+    if user is None or not email_verification_tokens.check_token(user, token):
+        raise InvalidInput("The verification link is invalid or has expired.", code="invalid_link")
+    with transaction.atomic():
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at", "updated_at"])
+        audit_event_record(
+            action="auth.email.verified",
+            entity_type="user",
+            entity_id=user.pk,
+            actor_user_id=str(user.pk),
+            actor_label=user.email,
+            details={"email": user.email},
+        )
+    return user
+
+
+def _verification_mail_enqueue(*, user: User) -> None:
+    from accounts.tasks import email_verification_send as send_task
+
+    user_id = str(user.pk)
+    transaction.on_commit(lambda: context.enqueue(send_task, user_id=user_id))

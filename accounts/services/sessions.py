@@ -1,0 +1,133 @@
+"""Signing in and out: login, token refresh with rotation and reuse detection, logout."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+
+from accounts import throttles
+from accounts.models import RefreshToken, User
+from accounts.selectors import user_get_by_email
+from accounts.tokens import access_token_issue, refresh_token_generate, sha256_hex
+from audits import context
+from audits.errors import NotAuthenticated
+from audits.services import audit_event_record
+
+# Checked against when the e-mail is unknown, so a miss costs the same hash time as a wrong password.
+_DUMMY_HASH = SimpleLazyObject(lambda: make_password("parecer-timing-equaliser"))
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    refresh_expires_in: int
+    user: User
+
+
+def _issue(*, user: User, family=None) -> IssuedTokens:
+    access, expires_in = access_token_issue(user_id=user.pk)
+    refresh, refresh_hash = refresh_token_generate()
+    fields = {"family": family} if family else {}
+    RefreshToken.objects.create(
+        user=user,
+        token_hash=refresh_hash,
+        expires_at=timezone.now() + settings.REFRESH_TOKEN_TTL,
+        **fields,
+    )
+    return IssuedTokens(
+        access_token=access,
+        refresh_token=refresh,
+        expires_in=expires_in,
+        refresh_expires_in=int(settings.REFRESH_TOKEN_TTL.total_seconds()),
+        user=user,
+    )
+
+
+def login(*, email: str, password: str) -> IssuedTokens:
+    """Check the password (same cost for unknown e-mails), enforce the lockout, issue tokens."""
+    ip = context.current().ip
+    throttles.login_lockout_check(email=email, ip=ip)
+    user = user_get_by_email(email=email)
+    if user is not None and user.is_active and user.check_password(password):
+        throttles.login_failures_reset(email=email)
+        with transaction.atomic():
+            user.last_login = timezone.now()
+            user.save(update_fields=["last_login"])
+            context.set_actor(user_id=str(user.pk), label=user.email)
+            audit_event_record(action="auth.login.succeeded", entity_type="user", entity_id=user.pk)
+            return _issue(user=user)
+    if user is None:
+        check_password(password, str(_DUMMY_HASH))
+    locked = throttles.login_failure_count(email=email, ip=ip)
+    audit_event_record(
+        action="auth.login.locked_out" if locked else "auth.login.failed",
+        entity_type="user",
+        entity_id=user.pk if user else "",
+        details={"email": email.strip().lower()[:254]},
+    )
+    raise NotAuthenticated("E-mail or password is incorrect.", code="invalid_credentials")
+
+
+def refresh(*, refresh_token: str) -> IssuedTokens:
+    """Rotate: the presented token is spent and a new pair is issued in the same family.
+
+    Presenting an already-spent token means it was stolen or replayed: the whole family is
+    revoked, so the thief's copy and the owner's current one both stop working.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        token = (
+            RefreshToken.objects.select_for_update()
+            .select_related("user")
+            .filter(token_hash=sha256_hex(refresh_token))
+            .first()
+        )
+        if token is None:
+            raise NotAuthenticated("The refresh token is not valid.", code="invalid_token")
+        if token.used_at is not None:
+            revoked = RefreshToken.objects.filter(
+                family=token.family, revoked_at__isnull=True
+            ).update(revoked_at=now)
+            audit_event_record(
+                action="auth.token.reuse_detected",
+                entity_type="user",
+                entity_id=token.user_id,
+                details={"family": str(token.family), "revoked_tokens": revoked},
+            )
+        elif token.revoked_at is None and token.expires_at > now and token.user.is_active:
+            token.used_at = now
+            token.save(update_fields=["used_at"])
+            return _issue(user=token.user, family=token.family)
+    raise NotAuthenticated("The refresh token is not valid.", code="invalid_token")
+
+
+def refresh_tokens_revoke_all(*, user: User) -> int:
+    """Revoke every live refresh token of ``user`` (logout everywhere, password change, ...)."""
+    return RefreshToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def logout(*, user: User, refresh_token: str | None) -> None:
+    """Revoke the presented session's family, or every session when no token is given."""
+    with transaction.atomic():
+        if refresh_token:
+            token = RefreshToken.objects.filter(
+                user=user, token_hash=sha256_hex(refresh_token)
+            ).first()
+            scope = "session"
+            if token is not None:
+                RefreshToken.objects.filter(family=token.family, revoked_at__isnull=True).update(
+                    revoked_at=timezone.now()
+                )
+        else:
+            scope = "all_sessions"
+            refresh_tokens_revoke_all(user=user)
+        audit_event_record(
+            action="auth.logout", entity_type="user", entity_id=user.pk, details={"scope": scope}
+        )

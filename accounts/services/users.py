@@ -1,0 +1,64 @@
+"""Admin management of people: role, activation, name."""
+
+from django.db import transaction
+
+from accounts.models import Role, User
+from accounts.selectors import active_admin_count
+from accounts.services.sessions import refresh_tokens_revoke_all
+from audits.errors import Conflict
+from audits.services import audit_event_record, changes_between
+
+
+def _guard_last_admin(*, target: User, role: str, is_active: bool) -> None:
+    losing_admin = target.role == Role.ADMIN and target.is_active and (
+        role != Role.ADMIN or not is_active
+    )
+    if losing_admin and active_admin_count() <= 1:
+        raise Conflict(
+            "This is the last active admin; promote someone else first.", code="last_admin"
+        )
+
+
+def user_update(
+    *,
+    target: User,
+    role: str | None = None,
+    is_active: bool | None = None,
+    full_name: str | None = None,
+) -> User:
+    """Change role, activation or name; deactivation revokes every refresh token at once."""
+    new_role = role if role is not None else target.role
+    new_active = is_active if is_active is not None else target.is_active
+    with transaction.atomic():
+        # Lock the row so two admins demoting each other cannot both pass the last-admin guard.
+        list(
+            User.objects.select_for_update()
+            .filter(role=Role.ADMIN, is_active=True)
+            .values_list("pk", flat=True)
+        )
+        _guard_last_admin(target=target, role=new_role, is_active=new_active)
+        before = {"role": target.role, "is_active": target.is_active, "full_name": target.full_name}
+        target.role, target.is_active = new_role, new_active
+        if full_name is not None:
+            target.full_name = full_name
+        after = {"role": target.role, "is_active": target.is_active, "full_name": target.full_name}
+        changes = changes_between(before, after)
+        if not changes:
+            return target
+        target.save(update_fields=["role", "is_active", "full_name", "updated_at"])
+        # One event per change request, named by its most significant part.
+        if changes.get("is_active", {}).get("after") is False:
+            action = "user.deactivated"
+            changes["revoked_refresh_tokens"] = refresh_tokens_revoke_all(user=target)
+        elif "role" in changes:
+            action = "user.role.changed"
+        elif "is_active" in changes:
+            action = "user.reactivated"
+        else:
+            action = "user.updated"
+        audit_event_record(action=action, entity_type="user", entity_id=target.pk, details=changes)
+    return target
+
+
+def user_deactivate(*, target: User) -> User:
+    return user_update(target=target, is_active=False)

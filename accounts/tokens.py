@@ -1,0 +1,96 @@
+"""Credentials as data: JWT access tokens, opaque refresh tokens, API keys, e-mail link tokens."""
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import jwt
+from django.conf import settings
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.utils import timezone
+
+ALGORITHM = "HS256"  # pinned: decode never trusts the token's own "alg" header
+API_KEY_PREFIX = "prc_"
+
+
+class InvalidToken(Exception):
+    """The token is malformed, expired, wrongly signed or of the wrong type."""
+
+
+def sha256_hex(value: str) -> str:
+    """Hash for high-entropy secrets (refresh tokens, API keys); a slow KDF would add nothing."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    jti: str
+    expires_at: datetime
+
+
+def access_token_issue(*, user_id: uuid.UUID) -> tuple[str, int]:
+    """A signed access JWT and its lifetime in seconds."""
+    now = timezone.now()
+    ttl = settings.ACCESS_TOKEN_TTL
+    claims = {
+        "sub": str(user_id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "jti": uuid.uuid4().hex,
+        "typ": "access",
+        "iss": settings.JWT_ISSUER,
+        "aud": settings.JWT_AUDIENCE,
+    }
+    return jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM), int(ttl.total_seconds())
+
+
+def access_token_decode(token: str) -> AccessClaims:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.JWT_SIGNING_KEY,
+            algorithms=[ALGORITHM],
+            audience=settings.JWT_AUDIENCE,
+            issuer=settings.JWT_ISSUER,
+            options={"require": ["sub", "iat", "exp", "jti", "typ", "iss", "aud"]},
+        )
+        if claims["typ"] != "access":
+            raise InvalidToken("not an access token")
+        return AccessClaims(
+            user_id=uuid.UUID(claims["sub"]),
+            jti=claims["jti"],
+            expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
+        )
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise InvalidToken(str(exc)) from exc
+
+
+def refresh_token_generate() -> tuple[str, str]:
+    """A new opaque refresh token and the hash that is stored."""
+    token = secrets.token_urlsafe(48)
+    return token, sha256_hex(token)
+
+
+def api_key_generate() -> tuple[str, str, str]:
+    """(full key shown once, visible prefix, stored hash)."""
+    prefix = API_KEY_PREFIX + secrets.token_hex(4)
+    key = f"{prefix}_{secrets.token_urlsafe(32)}"
+    return key, prefix, sha256_hex(key)
+
+
+class EmailVerificationTokenGenerator(PasswordResetTokenGenerator):
+    """Link token that dies once the address is verified or changed."""
+
+    key_salt = "parecer.accounts.email-verification"
+
+    def _make_hash_value(self, user, timestamp: int) -> str:
+        return f"{user.pk}{user.email}{user.email_verified_at}{timestamp}"
+
+
+email_verification_tokens = EmailVerificationTokenGenerator()
+# Django's generator hashes the password and last login into the token: it works once, for
+# PASSWORD_RESET_TIMEOUT seconds (1 h here).
+password_reset_tokens = PasswordResetTokenGenerator()
