@@ -84,13 +84,17 @@ DATABASE_OUTAGE_ERRORS = (OperationalError, InterfaceError)
 
 
 def _validation_details(errors: list[dict]) -> list[dict]:
-    """ninja/pydantic errors as ``[{"field": "body.email", "reason": "..."}]``."""
+    """ninja/pydantic errors as ``[{"field": "email", "in": "body", "reason": "..."}]``."""
     details = []
     for error in errors:
         location = [str(part) for part in error.get("loc", ())]
+        where = location[0] if location else "body"
+        # ninja puts the view's parameter name second (body.payload.email): not the client's concern.
+        path = location[2:] if len(location) > 2 else location[1:]
         details.append(
             {
-                "field": ".".join(location),
+                "field": ".".join(path) or where,
+                "in": where,
                 "reason": error.get("msg", "invalid"),
                 "type": error.get("type", "invalid"),
             }

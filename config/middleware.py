@@ -118,3 +118,16 @@ class ApiErrorEnvelopeMiddleware:
                 headers["Retry-After"] = response["Retry-After"]
             return error_response(status=response.status_code, headers=headers)
         return response
+
+
+class AdminActorMiddleware:
+    """After authentication: an admin-site user becomes the actor of what that request audits."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.prefix = "/" + settings.ADMIN_URL
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(self.prefix) and request.user.is_authenticated:
+            context.set_actor(user_id=str(request.user.pk), label=request.user.email)
+        return self.get_response(request)

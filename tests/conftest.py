@@ -46,3 +46,72 @@ def _clean_cache():
 def client() -> Client:
     """Django's test client: the full middleware stack, not only ninja's."""
     return Client()
+
+
+@pytest.fixture
+def user(db):
+    from tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def staff(db):
+    from tests.factories import StaffFactory
+
+    return StaffFactory()
+
+
+@pytest.fixture
+def admin(db):
+    from tests.factories import AdminFactory
+
+    return AdminFactory()
+
+
+@pytest.fixture
+def bearer():
+    """``bearer(user)`` -> headers for Django's Client carrying a fresh access token."""
+    from accounts.tokens import access_token_issue
+
+    def headers_for(someone) -> dict:
+        token, _ = access_token_issue(user_id=someone.pk)
+        return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+    return headers_for
+
+
+@pytest.fixture
+def api_key_headers():
+    """``api_key_headers(user, scope)`` -> headers carrying a newly created API key."""
+    from accounts.services.api_keys import api_key_create
+
+    def headers_for(someone, scope: str = "read") -> dict:
+        _, secret = api_key_create(user=someone, name=f"test {scope}", scope=scope)
+        return {"HTTP_X_API_KEY": secret}
+
+    return headers_for
+
+
+@pytest.fixture
+def run_tasks():
+    """Run every due background task now, as ``manage.py db_worker --batch`` would."""
+    from django.core.management import call_command
+
+    def run() -> None:
+        call_command(
+            "db_worker", batch=True, reload=False, startup_delay=False, queue_name="*", verbosity=0
+        )
+
+    return run
+
+
+@pytest.fixture
+def audit_events():
+    """``audit_events()`` -> the audit trail, oldest first, as a list."""
+    from audits.models import AuditEvent
+
+    def events(**filters):
+        return list(AuditEvent.objects.filter(**filters).order_by("sequence"))
+
+    return events

@@ -18,7 +18,7 @@ def api_key_create(
     if expires_at is not None and expires_at <= timezone.now():
         raise InvalidInput(
             "expires_at must be in the future.",
-            details=[{"field": "body.expires_at", "reason": "must be in the future"}],
+            details=[{"field": "expires_at", "in": "body", "reason": "must be in the future"}],
         )
     key, prefix, key_hash = api_key_generate()
     with transaction.atomic():

@@ -22,7 +22,7 @@ def password_validate(*, password: str, user: User | None, field: str) -> None:
     except ValidationError as exc:
         raise InvalidInput(
             "The password is not acceptable.",
-            details=[{"field": f"body.{field}", "reason": message} for message in exc.messages],
+            details=[{"field": field, "in": "body", "reason": message} for message in exc.messages],
         ) from exc
 
 

@@ -62,3 +62,46 @@ def user_update(
 
 def user_deactivate(*, target: User) -> User:
     return user_update(target=target, is_active=False)
+
+
+USER_ADMIN_FIELDS = ("email", "full_name", "role", "is_active", "email_verified_at")
+
+
+def user_admin_snapshot(user: User) -> dict:
+    return {field: getattr(user, field) for field in USER_ADMIN_FIELDS}
+
+
+def user_save_from_admin(*, user: User, before: dict | None, password: str | None = None) -> User:
+    """Save a user edited in the admin site, with the same guard and one audit event."""
+    with transaction.atomic():
+        if before is None:
+            if password:
+                user.set_password(password)
+            else:
+                user.set_unusable_password()
+            user.save()
+            audit_event_record(
+                action="user.created",
+                entity_type="user",
+                entity_id=user.pk,
+                details={"email": user.email, "role": user.role},
+            )
+            return user
+        _guard_last_admin(
+            target=User(role=before["role"], is_active=before["is_active"]),
+            role=user.role,
+            is_active=user.is_active,
+        )
+        changes = changes_between(before, user_admin_snapshot(user))
+        user.save()
+        if not changes:
+            return user
+        if changes.get("is_active", {}).get("after") is False:
+            action = "user.deactivated"
+            changes["revoked_refresh_tokens"] = refresh_tokens_revoke_all(user=user)
+        elif "role" in changes:
+            action = "user.role.changed"
+        else:
+            action = "user.updated"
+        audit_event_record(action=action, entity_type="user", entity_id=user.pk, details=changes)
+    return user

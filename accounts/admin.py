@@ -1,0 +1,124 @@
+"""Back office for people and credentials; every change goes through the services (and the audit)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.sessions.models import Session
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import ApiKey, RefreshToken, User
+from accounts.services import api_keys, passwords, users
+from audits.errors import DomainError
+
+
+class UserAdminForm(forms.ModelForm):
+    password = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Only when creating: leave empty to let the user set one via a reset link.",
+    )
+
+    class Meta:
+        model = User
+        fields = ("email", "full_name", "role", "is_active", "email_verified_at")
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    form = UserAdminForm
+    list_display = ("email", "full_name", "role", "is_active", "email_verified_at", "last_login")
+    list_filter = ("role", "is_active")
+    search_fields = ("email", "full_name")
+    ordering = ("email",)
+    readonly_fields = ("id", "last_login", "created_at", "updated_at")
+    actions = ("deactivate_users", "send_password_reset")
+
+    def get_fields(self, request, obj=None):
+        base = ["email", "full_name", "role", "is_active", "email_verified_at"]
+        return ["password", *base] if obj is None else [*base, *self.readonly_fields]
+
+    def save_model(self, request, obj: User, form, change: bool) -> None:
+        before = users.user_admin_snapshot(User.objects.get(pk=obj.pk)) if change else None
+        try:
+            users.user_save_from_admin(user=obj, before=before, password=form.cleaned_data.get("password"))
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Hard delete stays possible for admins (e.g. erasure requests); the API only deactivates.
+        return request.user.is_superuser
+
+    @admin.action(description="Deactivate (and sign out everywhere)")
+    def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        done = 0
+        for user in queryset:
+            try:
+                users.user_deactivate(target=user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{user.email}: {exc.message}", messages.ERROR)
+        self.message_user(request, f"Deactivated {done} user(s).")
+
+    @admin.action(description="Send a password reset link")
+    def send_password_reset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            passwords.password_reset_request(email=user.email)
+        self.message_user(request, f"Reset links queued for {queryset.count()} user(s).")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("name", "prefix", "user", "scope", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_filter = ("scope", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix", "user__email")
+    readonly_fields = [f.name for f in ApiKey._meta.fields if f.name != "key_hash"]
+    exclude = ("key_hash",)
+    actions = ("revoke_keys",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # keys are created by their owner through the API, which shows the secret once
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Revoke")
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        for api_key in queryset.filter(revoked_at__isnull=True):
+            api_keys.api_key_revoke(api_key=api_key)
+        self.message_user(request, "Revoked.")
+
+
+@admin.register(RefreshToken)
+class RefreshTokenAdmin(admin.ModelAdmin):
+    """The API's sign-in sessions (refresh token families)."""
+
+    list_display = ("user", "family", "created_at", "expires_at", "used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("user__email",)
+    exclude = ("token_hash",)
+    readonly_fields = ("user", "family", "created_at", "expires_at", "used_at", "revoked_at")
+    actions = ("revoke_family",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Revoke the whole session (token family)")
+    def revoke_family(self, request: HttpRequest, queryset: QuerySet[RefreshToken]) -> None:
+        families = set(queryset.values_list("family", flat=True))
+        RefreshToken.objects.filter(family__in=families, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        self.message_user(request, f"Revoked {len(families)} session(s).")
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    """Admin-site sessions (database store; with Redis they live in the cache and expire there)."""
+
+    list_display = ("session_key", "expire_date")
+    readonly_fields = ("session_key", "expire_date")
+    exclude = ("session_data",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

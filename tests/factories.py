@@ -1,0 +1,29 @@
+"""factory-boy factories for real rows."""
+
+import factory
+
+from accounts.models import Role, User
+
+DEFAULT_PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    full_name = factory.Faker("name")
+    role = Role.USER
+    is_active = True
+
+    @classmethod
+    def _create(cls, model_class, *args, password: str = DEFAULT_PASSWORD, **kwargs):
+        return model_class.objects.create_user(*args, password=password, **kwargs)
+
+
+class StaffFactory(UserFactory):
+    role = Role.STAFF
+
+
+class AdminFactory(UserFactory):
+    role = Role.ADMIN
