@@ -1,5 +1,130 @@
-"""Audit events API."""
+"""/audits: record external events, read and review the trail, export it, verify the chain."""
 
-from ninja import Router
+import csv
+import io
+import json
+import uuid
+from collections.abc import Iterator
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, StreamingHttpResponse
+from ninja import Query, Router
+from ninja.pagination import paginate
+
+from audits import chain, schemas, selectors, services
+from audits.errors import ErrorOut, NotFound, PermissionDenied
 
 router = Router()
+
+
+def _require_staff(request: HttpRequest):
+    if not getattr(request.auth, "is_staff_member", False):
+        raise PermissionDenied("Only staff may do this.")
+    return request.auth
+
+
+def _require_admin(request: HttpRequest):
+    if not getattr(request.auth, "is_admin", False):
+        raise PermissionDenied("Only admins may do this.")
+    return request.auth
+
+
+def _filters(filters: schemas.AuditFilters) -> dict:
+    values = filters.dict(exclude={"format"})
+    values["actor_id"] = str(values["actor_id"]) if values["actor_id"] else None
+    return values
+
+
+@router.post("", response={201: schemas.AuditEventOut, 413: ErrorOut})
+def audit_event_create(request: HttpRequest, payload: schemas.AuditEventIn):
+    """Record an event from another system; you (or your API key) are its actor."""
+    event = services.audit_event_external_record(
+        action=payload.action,
+        entity_type=payload.entity_type,
+        entity_id=payload.entity_id,
+        details=payload.details,
+        occurred_at=payload.occurred_at,
+    )
+    return 201, event
+
+
+@router.get("", response=list[schemas.AuditEventOut])
+@paginate
+def audit_event_list(request: HttpRequest, filters: Query[schemas.AuditFilters]):
+    """Newest first. Users see the events they caused; staff and admins see all."""
+    return selectors.audit_event_list(actor=request.auth, **_filters(filters))
+
+
+@router.get("/export", response={200: None, 403: ErrorOut})
+def audit_event_export(request: HttpRequest, filters: Query[schemas.ExportFilters]):
+    """Staff: every matching event, oldest first, streamed as NDJSON or CSV."""
+    _require_staff(request)
+    events = selectors.audit_event_list(actor=request.auth, **_filters(filters))
+    rows = (
+        schemas.AuditEventOut.model_validate(event).model_dump(mode="json")
+        for event in selectors.audit_event_export_iter(events=events)
+    )
+    if filters.format == "csv":
+        body, content_type = _csv_lines(rows), "text/csv; charset=utf-8"
+    else:
+        body = (json.dumps(row, cls=DjangoJSONEncoder) + "\n" for row in rows)
+        content_type = "application/x-ndjson"
+    response = StreamingHttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="audit-events.{filters.format}"'
+    return response
+
+
+def _csv_lines(rows: Iterator[dict]) -> Iterator[str]:
+    columns = list(schemas.AuditEventOut.model_fields)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    for row in rows:
+        row["actor"] = json.dumps(row["actor"])
+        row["details"] = json.dumps(row["details"])
+        writer.writerow(row)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+@router.get("/verify", response={200: schemas.VerificationOut, 403: ErrorOut})
+def audit_chain_verify(request: HttpRequest):
+    """Admins: walk the HMAC chain and report the first broken link, if any."""
+    _require_admin(request)
+    return chain.chain_verify().as_dict()
+
+
+def _event_or_404(request: HttpRequest, event_id: uuid.UUID):
+    event = selectors.audit_event_get(actor=request.auth, event_id=event_id)
+    if event is None:
+        raise NotFound("No such audit event.")
+    return event
+
+
+@router.get("/{event_id}", response={200: schemas.AuditEventOut, 404: ErrorOut})
+def audit_event_get(request: HttpRequest, event_id: uuid.UUID):
+    return _event_or_404(request, event_id)
+
+
+@router.patch(
+    "/{event_id}", response={200: schemas.AuditEventOut, 403: ErrorOut, 404: ErrorOut}
+)
+def audit_event_review(request: HttpRequest, event_id: uuid.UUID, payload: schemas.AuditReviewIn):
+    """Staff: set the review status and note; nothing else about an event can change."""
+    reviewer = _require_staff(request)
+    return services.audit_event_review(
+        event=_event_or_404(request, event_id),
+        reviewer=reviewer,
+        status=payload.status,
+        review_note=payload.review_note,
+    )
+
+
+@router.delete("/{event_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
+def audit_event_redact(request: HttpRequest, event_id: uuid.UUID):
+    """Admins: redact (details emptied, row kept, chain still valid). Nothing erases an event."""
+    redactor = _require_admin(request)
+    services.audit_event_redact(event=_event_or_404(request, event_id), redactor=redactor)
+    return 204, None

@@ -79,3 +79,16 @@ def runs_in_request_context(func: Callable) -> Callable:
             return func(*args, **kwargs)
 
     return wrapper
+
+
+def for_command(name: str) -> RequestContext:
+    """The context a management command runs in: its own request id, source ``command``."""
+    import getpass
+
+    try:
+        who = getpass.getuser()
+    except Exception:  # no login name in some containers
+        who = "unknown"
+    return RequestContext(
+        request_id=new_request_id(), source="command", actor_label=f"command:{name} ({who})"
+    )

@@ -3,14 +3,18 @@
 import ipaddress
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from audits import chain, context
-from audits.models import ActorType, AuditChainHead, AuditEvent
+from audits.errors import DomainError, InvalidInput
+from audits.models import ActorType, AuditChainHead, AuditCheckpoint, AuditEvent, Source
+
+DETAILS_MAX_BYTES = 64 * 1024
+FUTURE_SKEW = timedelta(seconds=5)  # tolerated clock difference for client-supplied times
 
 _SECRET_KEY_RE = re.compile(r"pass(word|wd)?|secret|token|api[_-]?key|hash|authorization|cookie", re.I)
 _HARMLESS_SUFFIXES = ("_id", "_prefix", "_type", "_count", "_at")
@@ -89,3 +93,100 @@ def audit_event_record(
         head.sequence, head.hmac = event.sequence, event.hmac
         head.save(update_fields=["sequence", "hmac"])
     return event
+
+
+def audit_event_external_record(
+    *, action: str, entity_type: str, entity_id: str, details: dict, occurred_at: datetime | None
+) -> AuditEvent:
+    """An event reported by an authenticated client about another system; the caller is the actor."""
+    if occurred_at is not None and occurred_at > timezone.now() + FUTURE_SKEW:
+        raise InvalidInput(
+            "occurred_at may not be in the future.",
+            details=[{"field": "occurred_at", "in": "body", "reason": "in the future"}],
+        )
+    size = len(chain.canonical_json(details).encode())
+    if size > DETAILS_MAX_BYTES:
+        raise DomainError(
+            f"details is {size} bytes; the limit is {DETAILS_MAX_BYTES}.",
+            status=413,
+            code="details_too_large",
+        )
+    return audit_event_record(
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        details=details,
+        occurred_at=occurred_at,
+        source=Source.EXTERNAL,
+    )
+
+
+def audit_event_review(
+    *, event: AuditEvent, reviewer, status: str | None, review_note: str | None
+) -> AuditEvent:
+    """Change the review status or note (the only mutable fields); the review is itself audited."""
+    with transaction.atomic():
+        event = AuditEvent.objects.select_for_update().get(pk=event.pk)
+        before = {"status": event.status, "review_note": event.review_note}
+        if status is not None:
+            event.status = status
+        if review_note is not None:
+            event.review_note = review_note
+        changes = changes_between(before, {"status": event.status, "review_note": event.review_note})
+        if not changes:
+            return event
+        event.reviewed_by_id, event.reviewed_at = str(reviewer.pk), timezone.now()
+        event.save(update_fields=["status", "review_note", "reviewed_by_id", "reviewed_at"])
+        audit_event_record(
+            action="audit.event.reviewed",
+            entity_type="audit_event",
+            entity_id=event.pk,
+            details=changes,
+        )
+    return event
+
+
+def audit_event_redact(*, event: AuditEvent, redactor) -> AuditEvent:
+    """Empty the details but keep the row and its place in the chain (the digest stays sealed)."""
+    with transaction.atomic():
+        event = AuditEvent.objects.select_for_update().get(pk=event.pk)
+        if event.redacted_at is not None:
+            return event
+        event.details, event.redacted_at, event.redacted_by_id = {}, timezone.now(), str(redactor.pk)
+        event.save(update_fields=["details", "redacted_at", "redacted_by_id"])
+        audit_event_record(
+            action=chain.REDACTION_ACTION,
+            entity_type="audit_event",
+            entity_id=event.pk,
+            details={"redacted_action": event.action, "redacted_sequence": event.sequence},
+        )
+    return event
+
+
+def audit_prune(*, older_than: timedelta) -> AuditCheckpoint | None:
+    """Delete the oldest events (a prefix of the chain) and leave a signed checkpoint in their place."""
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        # Holding the head keeps writers out while the prefix is cut.
+        AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        last = AuditEvent.objects.filter(recorded_at__lt=cutoff).order_by("-sequence").first()
+        if last is None:
+            return None
+        previous = AuditCheckpoint.objects.order_by("-sequence").first()
+        removed, _ = AuditEvent.objects.filter(sequence__lte=last.sequence).delete()
+        total = removed + (previous.pruned_count if previous else 0)
+        checkpoint = AuditCheckpoint.objects.create(
+            sequence=last.sequence,
+            hmac=last.hmac,
+            pruned_count=total,
+            signature=chain.checkpoint_signature(
+                sequence=last.sequence, last_hmac=last.hmac, pruned_count=total
+            ),
+        )
+        audit_event_record(
+            action="audit.pruned",
+            entity_type="audit_checkpoint",
+            entity_id=str(checkpoint.pk),
+            details={"through_sequence": last.sequence, "removed": removed, "cutoff": cutoff},
+        )
+    return checkpoint

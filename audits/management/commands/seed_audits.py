@@ -1,0 +1,67 @@
+import random
+import uuid
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from audits import chain
+from audits.models import ActorType, AuditChainHead, AuditEvent, Source
+
+ACTIONS = [
+    "prompt.created", "prompt.version.created", "prompt.label.moved", "analysis.submitted",
+    "analysis.completed", "analysis.failed", "file.uploaded", "file.deleted",
+    "auth.login.succeeded", "auth.login.failed", "user.updated", "invoice.paid",
+]
+ENTITY_TYPES = ["prompt", "analysis", "file", "user", "invoice"]
+
+
+class Command(BaseCommand):
+    help = "Append N realistic, correctly chained audit events (for benchmarks and demos)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("count", type=int)
+        parser.add_argument("--actors", type=int, default=50, help="distinct actor user ids")
+        parser.add_argument("--batch", type=int, default=5000)
+
+    def handle(self, *args, count: int, actors: int, batch: int, **options) -> None:
+        rng = random.Random(42)
+        actor_ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(actors)]
+        start = timezone.now() - timedelta(days=30)
+        step = timedelta(days=30) / max(count, 1)
+        written = 0
+        while written < count:
+            size = min(batch, count - written)
+            with transaction.atomic():
+                head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+                previous, rows = head.hmac, []
+                for offset in range(size):
+                    sequence = head.sequence + offset + 1
+                    actor = rng.choice(actor_ids)
+                    details = {"seeded": True, "n": sequence, "amount": rng.randint(1, 10_000)}
+                    event = AuditEvent(
+                        sequence=sequence,
+                        occurred_at=start + step * (written + offset),
+                        action=rng.choice(ACTIONS),
+                        entity_type=rng.choice(ENTITY_TYPES),
+                        entity_id=str(rng.randint(1, 100_000)),
+                        actor_type=ActorType.USER,
+                        actor_user_id=actor,
+                        actor_label=f"seed-{actor[:8]}@example.com",
+                        request_id=uuid.uuid4().hex,
+                        ip="127.0.0.1",
+                        user_agent="seed_audits",
+                        source=Source.COMMAND,
+                        details=details,
+                        details_digest=chain.details_digest(details),
+                    )
+                    event.hmac = previous = chain.seal(previous_hmac=previous, event=event)
+                    rows.append(event)
+                AuditEvent.objects.bulk_create(rows)
+                head.sequence, head.hmac = rows[-1].sequence, rows[-1].hmac
+                head.save(update_fields=["sequence", "hmac"])
+            written += size
+            if written % 100_000 < size:
+                self.stdout.write(f"{written}/{count}")
+        self.stdout.write(self.style.SUCCESS(f"seeded {count} audit events"))

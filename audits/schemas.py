@@ -1,0 +1,115 @@
+"""Request and response shapes of /audits."""
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Field, Schema
+from pydantic import ConfigDict, model_validator
+
+from audits.models import ActorType, ReviewStatus, Source
+
+ACTION_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
+
+
+class AuditEventIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(max_length=100, pattern=ACTION_PATTERN, examples=["invoice.paid"])
+    entity_type: str = Field(min_length=1, max_length=50)
+    entity_id: str = Field("", max_length=64)
+    details: dict[str, Any] = Field(default_factory=dict, description="At most 64 KiB as JSON")
+    occurred_at: datetime | None = Field(None, description="Defaults to now; not in the future")
+
+
+class ActorOut(Schema):
+    type: ActorType
+    id: str | None
+    api_key_id: str | None
+    label: str
+
+
+class AuditEventOut(Schema):
+    id: uuid.UUID
+    sequence: int
+    occurred_at: datetime
+    recorded_at: datetime
+    action: str
+    entity_type: str
+    entity_id: str
+    actor: ActorOut
+    request_id: str
+    ip: str | None
+    user_agent: str
+    source: Source
+    details: dict[str, Any]
+    status: ReviewStatus
+    review_note: str
+    reviewed_by_id: str | None
+    reviewed_at: datetime | None
+    redacted: bool
+    redacted_at: datetime | None
+    redacted_by_id: str | None
+
+    @staticmethod
+    def resolve_actor(event) -> dict:
+        return {
+            "type": event.actor_type,
+            "id": event.actor_user_id or None,
+            "api_key_id": event.actor_api_key_id or None,
+            "label": event.actor_label,
+        }
+
+    @staticmethod
+    def resolve_redacted(event) -> bool:
+        return event.redacted_at is not None
+
+    @staticmethod
+    def resolve_reviewed_by_id(event) -> str | None:
+        return event.reviewed_by_id or None
+
+    @staticmethod
+    def resolve_redacted_by_id(event) -> str | None:
+        return event.redacted_by_id or None
+
+
+class AuditFilters(Schema):
+    action: str | None = Field(
+        None, max_length=101, pattern=r"^[a-z0-9_.]+(\.\*)?$", description="Exact, or `prompt.*`"
+    )
+    entity_type: str | None = Field(None, max_length=50)
+    entity_id: str | None = Field(None, max_length=64)
+    actor_id: uuid.UUID | None = None
+    status: ReviewStatus | None = None
+    since: datetime | None = Field(None, description="occurred_at >= since (ISO 8601)")
+    until: datetime | None = Field(None, description="occurred_at < until (ISO 8601)")
+    q: str | None = Field(None, max_length=100, description="Search action, entity id, actor")
+
+    @model_validator(mode="after")
+    def since_before_until(self) -> "AuditFilters":
+        if self.since and self.until and self.since > self.until:
+            raise ValueError("since must not be after until")
+        return self
+
+
+class ExportFilters(AuditFilters):
+    format: Literal["ndjson", "csv"] = "ndjson"
+
+
+class AuditReviewIn(Schema):
+    """Only the review may change; any other field is refused (422)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: ReviewStatus | None = None
+    review_note: str | None = Field(None, max_length=5000)
+
+
+class VerificationOut(Schema):
+    ok: bool
+    checked: int
+    first_sequence: int | None
+    last_sequence: int | None
+    broken_at_sequence: int | None
+    broken_event_id: str | None
+    reason: str

@@ -1,0 +1,77 @@
+"""Reads of the audit trail, and who may see which events."""
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from audits.models import AuditEvent
+
+EXPORT_BATCH = 1000
+
+
+def _sees_everything(actor) -> bool:
+    # Staff and admins review the whole trail; everyone else sees what they did themselves.
+    return bool(getattr(actor, "is_staff_member", False))
+
+
+def audit_event_visible(*, actor) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.all()
+    if not _sees_everything(actor):
+        events = events.filter(actor_user_id=str(actor.pk))
+    return events
+
+
+def audit_event_list(
+    *,
+    actor,
+    action: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    actor_id: str | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    q: str | None = None,
+) -> QuerySet[AuditEvent]:
+    """Newest first. ``action`` is exact, or a prefix when it ends in ``.*`` (``prompt.*``)."""
+    events = audit_event_visible(actor=actor)
+    if action:
+        if action.endswith(".*"):
+            events = events.filter(action__startswith=action[:-1])
+        else:
+            events = events.filter(action=action)
+    if entity_type:
+        events = events.filter(entity_type=entity_type)
+    if entity_id:
+        events = events.filter(entity_id=entity_id)
+    if actor_id:
+        events = events.filter(actor_user_id=actor_id)
+    if status:
+        events = events.filter(status=status)
+    if since:
+        events = events.filter(occurred_at__gte=since)
+    if until:
+        events = events.filter(occurred_at__lt=until)
+    if q:
+        events = events.filter(
+            Q(action__icontains=q) | Q(entity_id__icontains=q) | Q(actor_label__icontains=q)
+        )
+    return events.order_by("-sequence")
+
+
+def audit_event_get(*, actor, event_id: uuid.UUID) -> AuditEvent | None:
+    """An event the actor may see; another user's is indistinguishable from a missing one."""
+    return audit_event_visible(actor=actor).filter(pk=event_id).first()
+
+
+def audit_event_export_iter(*, events: QuerySet[AuditEvent]) -> Iterator[AuditEvent]:
+    """Oldest first, in keyset batches on ``sequence``: constant memory for millions of rows."""
+    last_sequence = 0
+    while True:
+        batch = list(events.filter(sequence__gt=last_sequence).order_by("sequence")[:EXPORT_BATCH])
+        if not batch:
+            return
+        yield from batch
+        last_sequence = batch[-1].sequence
