@@ -41,7 +41,9 @@ class UserAdmin(admin.ModelAdmin):
     def save_model(self, request, obj: User, form, change: bool) -> None:
         before = users.user_admin_snapshot(User.objects.get(pk=obj.pk)) if change else None
         try:
-            users.user_save_from_admin(user=obj, before=before, password=form.cleaned_data.get("password"))
+            users.user_save_from_admin(
+                user=obj, before=before, password=form.cleaned_data.get("password")
+            )
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
 
@@ -69,7 +71,16 @@ class UserAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "user", "scope", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_display = (
+        "name",
+        "prefix",
+        "user",
+        "scope",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
     list_filter = ("scope", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "prefix", "user__email")
     readonly_fields = [f.name for f in ApiKey._meta.fields if f.name != "key_hash"]

@@ -23,7 +23,9 @@ REFRESH_COOKIE_PATH = "/api/v1/auth/"
 
 def _set_auth_cookies(response: HttpResponse, issued: sessions.IssuedTokens) -> None:
     common = {"httponly": True, "secure": settings.AUTH_COOKIE_SECURE, "samesite": "Lax"}
-    response.set_cookie(ACCESS_COOKIE, issued.access_token, max_age=issued.expires_in, path="/", **common)
+    response.set_cookie(
+        ACCESS_COOKIE, issued.access_token, max_age=issued.expires_in, path="/", **common
+    )
     response.set_cookie(
         REFRESH_COOKIE,
         issued.refresh_token,
@@ -41,7 +43,11 @@ def _clear_auth_cookies(response: HttpResponse) -> None:
 def _tokens_response(request, response, issued: sessions.IssuedTokens, *, mode: str) -> dict:
     if mode == "cookie":
         _set_auth_cookies(response, issued)
-        return {"token_type": "cookie", "expires_in": issued.expires_in, "csrf_token": get_token(request)}
+        return {
+            "token_type": "cookie",
+            "expires_in": issued.expires_in,
+            "csrf_token": get_token(request),
+        }
     return {
         "access_token": issued.access_token,
         "refresh_token": issued.refresh_token,
@@ -107,7 +113,11 @@ def logout(request: HttpRequest, response: HttpResponse, payload: schemas.Logout
     """End this session (its refresh token family), or every session with `everywhere: true`."""
     payload = payload or schemas.LogoutIn()
     user = permissions.require_person(request)
-    token = None if payload.everywhere else (payload.refresh_token or request.COOKIES.get(REFRESH_COOKIE))
+    token = (
+        None
+        if payload.everywhere
+        else (payload.refresh_token or request.COOKIES.get(REFRESH_COOKIE))
+    )
     sessions.logout(user=user, refresh_token=token)
     _clear_auth_cookies(response)
     return 204, None
@@ -235,7 +245,9 @@ def user_update(request: HttpRequest, user_id: uuid.UUID, payload: schemas.UserU
     )
 
 
-@users_router.delete("/{user_id}", response={204: None, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+@users_router.delete(
+    "/{user_id}", response={204: None, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+)
 def user_deactivate(request: HttpRequest, user_id: uuid.UUID):
     """Admins: deactivate (and sign out everywhere); rows are only ever deleted in the admin site."""
     permissions.require_admin(request)

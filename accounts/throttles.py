@@ -46,7 +46,9 @@ def _keys(*, email: str, ip: str | None) -> dict[str, str]:
 
 def login_lockout_check(*, email: str, ip: str | None) -> None:
     """Raise 429 with Retry-After while the account or the client IP is locked out."""
-    locks = _cache_call(cache.get_many, [f"{key}:until" for key in _keys(email=email, ip=ip).values()])
+    locks = _cache_call(
+        cache.get_many, [f"{key}:until" for key in _keys(email=email, ip=ip).values()]
+    )
     if locks:
         retry_after = max(locks.values()) - time.time()
         raise TooManyRequests(

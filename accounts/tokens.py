@@ -44,7 +44,9 @@ def access_token_issue(*, user_id: uuid.UUID) -> tuple[str, int]:
         "iss": settings.JWT_ISSUER,
         "aud": settings.JWT_AUDIENCE,
     }
-    return jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM), int(ttl.total_seconds())
+    return jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM), int(
+        ttl.total_seconds()
+    )
 
 
 def access_token_decode(token: str) -> AccessClaims:

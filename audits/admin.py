@@ -13,23 +13,52 @@ from audits.models import AuditCheckpoint, AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("sequence", "occurred_at", "action", "entity_type", "entity_id", "actor_label", "source", "status")
+    list_display = (
+        "sequence",
+        "occurred_at",
+        "action",
+        "entity_type",
+        "entity_id",
+        "actor_label",
+        "source",
+        "status",
+    )
     list_filter = ("source", "status", "actor_type", "entity_type")
     search_fields = ("action", "entity_id", "actor_label", "request_id")
     show_full_result_count = False  # COUNT(*) over millions of rows on every page is not worth it
     ordering = ("-sequence",)
     fields = (
-        "id", "sequence", "occurred_at", "recorded_at", "action", "entity_type", "entity_id",
-        "actor_type", "actor_user_id", "actor_api_key_id", "actor_label", "request_id", "ip",
-        "user_agent", "source", "details_pretty", "redacted_at", "redacted_by_id",
-        "status", "review_note", "reviewed_by_id", "reviewed_at",
+        "id",
+        "sequence",
+        "occurred_at",
+        "recorded_at",
+        "action",
+        "entity_type",
+        "entity_id",
+        "actor_type",
+        "actor_user_id",
+        "actor_api_key_id",
+        "actor_label",
+        "request_id",
+        "ip",
+        "user_agent",
+        "source",
+        "details_pretty",
+        "redacted_at",
+        "redacted_by_id",
+        "status",
+        "review_note",
+        "reviewed_by_id",
+        "reviewed_at",
     )
     readonly_fields = tuple(f for f in fields if f not in ("status", "review_note"))
     actions = ("redact_events",)
 
     @admin.display(description="details (changes show before/after)")
     def details_pretty(self, event: AuditEvent) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(event.details, indent=2, sort_keys=True, default=str))
+        return format_html(
+            "<pre>{}</pre>", json.dumps(event.details, indent=2, sort_keys=True, default=str)
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -45,7 +74,9 @@ class AuditEventAdmin(admin.ModelAdmin):
             review_note=form.cleaned_data.get("review_note"),
         )
 
-    @admin.action(description="Redact details (keeps the row and the chain)", permissions=["redact"])
+    @admin.action(
+        description="Redact details (keeps the row and the chain)", permissions=["redact"]
+    )
     def redact_events(self, request: HttpRequest, queryset: QuerySet[AuditEvent]) -> None:
         for event in queryset:
             services.audit_event_redact(event=event, redactor=request.user)

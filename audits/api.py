@@ -108,9 +108,7 @@ def audit_event_get(request: HttpRequest, event_id: uuid.UUID):
     return _event_or_404(request, event_id)
 
 
-@router.patch(
-    "/{event_id}", response={200: schemas.AuditEventOut, 403: ErrorOut, 404: ErrorOut}
-)
+@router.patch("/{event_id}", response={200: schemas.AuditEventOut, 403: ErrorOut, 404: ErrorOut})
 def audit_event_review(request: HttpRequest, event_id: uuid.UUID, payload: schemas.AuditReviewIn):
     """Staff: set the review status and note; nothing else about an event can change."""
     reviewer = _require_staff(request)

@@ -98,8 +98,12 @@ def chain_verify() -> VerificationReport:
         )
         if not hmac.compare_digest(signature, checkpoint.signature):
             return VerificationReport(
-                ok=False, checked=0, first_sequence=None, last_sequence=None,
-                broken_at_sequence=checkpoint.sequence, reason="prune checkpoint signature is invalid",
+                ok=False,
+                checked=0,
+                first_sequence=None,
+                last_sequence=None,
+                broken_at_sequence=checkpoint.sequence,
+                reason="prune checkpoint signature is invalid",
             )
         previous_hmac, expected_sequence = checkpoint.hmac, checkpoint.sequence + 1
 
@@ -121,8 +125,13 @@ def chain_verify() -> VerificationReport:
             problem = "event is marked redacted but no redaction was recorded"
         if problem:
             return VerificationReport(
-                ok=False, checked=checked, first_sequence=first, last_sequence=last,
-                broken_at_sequence=expected_sequence, broken_event_id=str(event.id), reason=problem,
+                ok=False,
+                checked=checked,
+                first_sequence=first,
+                last_sequence=last,
+                broken_at_sequence=expected_sequence,
+                broken_event_id=str(event.id),
+                reason=problem,
             )
         previous_hmac, expected_sequence, last = event.hmac, event.sequence + 1, event.sequence
         checked += 1
@@ -131,7 +140,10 @@ def chain_verify() -> VerificationReport:
     head_sequence = head.sequence if head else 0
     if head_sequence != expected_sequence - 1:
         return VerificationReport(
-            ok=False, checked=checked, first_sequence=first, last_sequence=last,
+            ok=False,
+            checked=checked,
+            first_sequence=first,
+            last_sequence=last,
             broken_at_sequence=expected_sequence,
             reason=f"the chain ends at {expected_sequence - 1} but the head says {head_sequence}: "
             "events at the end were deleted",

@@ -28,7 +28,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "parecer_request_context", default=RequestContext()
+    "parecer_request_context",
+    default=RequestContext(),  # noqa: B039 - a frozen dataclass, never mutated
 )
 
 

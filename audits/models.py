@@ -51,7 +51,9 @@ class AuditEvent(models.Model):
     details_digest = models.CharField(max_length=64)
     hmac = models.CharField(max_length=64)
 
-    status = models.CharField(max_length=14, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
+    status = models.CharField(
+        max_length=14, choices=ReviewStatus.choices, default=ReviewStatus.OPEN
+    )
     review_note = models.TextField(blank=True)
     reviewed_by_id = models.CharField(max_length=36, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)

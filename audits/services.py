@@ -16,7 +16,9 @@ from audits.models import ActorType, AuditChainHead, AuditCheckpoint, AuditEvent
 DETAILS_MAX_BYTES = 64 * 1024
 FUTURE_SKEW = timedelta(seconds=5)  # tolerated clock difference for client-supplied times
 
-_SECRET_KEY_RE = re.compile(r"pass(word|wd)?|secret|token|api[_-]?key|hash|authorization|cookie", re.I)
+_SECRET_KEY_RE = re.compile(
+    r"pass(word|wd)?|secret|token|api[_-]?key|hash|authorization|cookie", re.I
+)
 _HARMLESS_SUFFIXES = ("_id", "_prefix", "_type", "_count", "_at")
 REDACTED = "[redacted]"
 
@@ -132,7 +134,9 @@ def audit_event_review(
             event.status = status
         if review_note is not None:
             event.review_note = review_note
-        changes = changes_between(before, {"status": event.status, "review_note": event.review_note})
+        changes = changes_between(
+            before, {"status": event.status, "review_note": event.review_note}
+        )
         if not changes:
             return event
         event.reviewed_by_id, event.reviewed_at = str(reviewer.pk), timezone.now()
@@ -152,7 +156,11 @@ def audit_event_redact(*, event: AuditEvent, redactor) -> AuditEvent:
         event = AuditEvent.objects.select_for_update().get(pk=event.pk)
         if event.redacted_at is not None:
             return event
-        event.details, event.redacted_at, event.redacted_by_id = {}, timezone.now(), str(redactor.pk)
+        event.details, event.redacted_at, event.redacted_by_id = (
+            {},
+            timezone.now(),
+            str(redactor.pk),
+        )
         event.save(update_fields=["details", "redacted_at", "redacted_by_id"])
         audit_event_record(
             action=chain.REDACTION_ACTION,

@@ -34,7 +34,9 @@ class ParecerAPI(NinjaAPI):
         schema = super().get_openapi_schema(**kwargs)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(ErrorOut.json_schema_defs())
-        ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+        ref = {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        }
         for methods in schema.get("paths", {}).values():
             for operation in methods.values():
                 responses = operation.setdefault("responses", {})
@@ -52,8 +54,8 @@ api = ParecerAPI(
     description=(
         "AI-assisted analyses: versioned prompts, background LLM runs and a tamper-evident audit "
         "trail. Authenticate with `Authorization: Bearer <access token>` (POST /auth/login) or "
-        "`X-API-Key: <key>`. Every error is `{\"error\": {\"code\", \"message\", \"details\", "
-        "\"request_id\"}}`."
+        '`X-API-Key: <key>`. Every error is `{"error": {"code", "message", "details", '
+        '"request_id"}}`.'
     ),
     urls_namespace="api",
     auth=API_AUTH,

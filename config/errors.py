@@ -124,7 +124,9 @@ def response_for_exception(exc: BaseException) -> JsonResponse:
             status=429, message="Too many requests.", headers={"Retry-After": str(max(wait, 1))}
         )
     if isinstance(exc, AuthenticationError):
-        return error_response(status=401, message="Authentication credentials are missing or invalid.")
+        return error_response(
+            status=401, message="Authentication credentials are missing or invalid."
+        )
     if isinstance(exc, HttpError):
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
             return error_response(
@@ -220,7 +222,10 @@ def handler500(request: HttpRequest) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return error_response(
-        status=403, code="csrf_failed", message="CSRF verification failed.", details={"reason": reason}
+        status=403,
+        code="csrf_failed",
+        message="CSRF verification failed.",
+        details={"reason": reason},
     )
 
 

@@ -25,7 +25,8 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Prometheus multi-process mode: every worker writes its samples under one directory, so /metrics
 # reports the whole server, not whichever worker answered.
 _metrics_dir = os.environ.setdefault(
-    "PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), f"parecer-metrics-{os.getpid()}")
+    "PROMETHEUS_MULTIPROC_DIR",
+    os.path.join(tempfile.gettempdir(), f"parecer-metrics-{os.getpid()}"),
 )
 
 

@@ -77,7 +77,10 @@ def ready(request: HttpRequest) -> JsonResponse:
         try:
             detail, status = check(), "ok"
         except Exception as exc:
-            detail, status = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}", "fail"
+            detail, status = (
+                f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}",
+                "fail",
+            )
             failing.append(name)
         results[name] = {
             "status": status,
@@ -87,7 +90,11 @@ def ready(request: HttpRequest) -> JsonResponse:
         if name == "database" and status == "fail":
             # Without the database the next checks would only wait out the same outage again.
             for skipped in ("migrations", "task_backlog"):
-                results[skipped] = {"status": "skipped", "detail": "database unavailable", "latency_ms": 0}
+                results[skipped] = {
+                    "status": "skipped",
+                    "detail": "database unavailable",
+                    "latency_ms": 0,
+                }
             break
     body = {"status": "fail" if failing else "ok", "failing": failing, "checks": results}
     response = JsonResponse(body, status=503 if failing else 200)

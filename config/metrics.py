@@ -55,7 +55,8 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(presented.encode(), token.encode()):
         return error_response(
-            status=401, message="A valid metrics bearer token is required.",
+            status=401,
+            message="A valid metrics bearer token is required.",
             headers={"WWW-Authenticate": "Bearer"},
         )
     return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -100,7 +100,10 @@ class ApiErrorEnvelopeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(self.prefix):
             return self.get_response(request)
-        if request.method in _BODY_METHODS and request.META.get("CONTENT_LENGTH", "0") not in ("", "0"):
+        if request.method in _BODY_METHODS and request.META.get("CONTENT_LENGTH", "0") not in (
+            "",
+            "0",
+        ):
             media_type = request.content_type or ""
             if media_type not in _ACCEPTED_MEDIA:
                 return error_response(

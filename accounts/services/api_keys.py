@@ -23,7 +23,12 @@ def api_key_create(
     key, prefix, key_hash = api_key_generate()
     with transaction.atomic():
         api_key = ApiKey.objects.create(
-            user=user, name=name, prefix=prefix, key_hash=key_hash, scope=scope, expires_at=expires_at
+            user=user,
+            name=name,
+            prefix=prefix,
+            key_hash=key_hash,
+            scope=scope,
+            expires_at=expires_at,
         )
         audit_event_record(
             action="auth.api_key.created",

@@ -10,8 +10,8 @@ from audits.services import audit_event_record, changes_between
 
 
 def _guard_last_admin(*, target: User, role: str, is_active: bool) -> None:
-    losing_admin = target.role == Role.ADMIN and target.is_active and (
-        role != Role.ADMIN or not is_active
+    losing_admin = (
+        target.role == Role.ADMIN and target.is_active and (role != Role.ADMIN or not is_active)
     )
     if losing_admin and active_admin_count() <= 1:
         raise Conflict(

@@ -6,4 +6,4 @@ os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("LOG_FORMAT", "console")
 os.environ.setdefault("AUTH_COOKIE_SECURE", "false")
 
-from .base import *  # noqa: E402,F403
+from .base import *  # noqa: F403

@@ -5,8 +5,8 @@ import os
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("METRICS_TOKEN", "test-metrics-token")
 
-from .base import *  # noqa: E402,F403
-from .base import PASSWORD_HASHERS  # noqa: E402
+from .base import *  # noqa: F403
+from .base import PASSWORD_HASHERS
 
 # Hashing cost is not what the tests are about; Argon2 stays first in production.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]

@@ -20,7 +20,9 @@ class Command(BaseCommand):
             self.stdout.write("An active admin already exists; nothing to do.")
             return
         if User.objects.filter(email__iexact=email).exists():
-            self.stderr.write(f"{email} exists but is not an active admin; promote it in the admin.")
+            self.stderr.write(
+                f"{email} exists but is not an active admin; promote it in the admin."
+            )
             return
         generated = not password
         password = password or secrets.token_urlsafe(18)

@@ -30,5 +30,7 @@ class Command(BaseCommand):
             self.stdout.write(f"nothing older than {older_than}")
         else:
             self.stdout.write(
-                self.style.SUCCESS(f"pruned through sequence {checkpoint.sequence}; checkpoint saved")
+                self.style.SUCCESS(
+                    f"pruned through sequence {checkpoint.sequence}; checkpoint saved"
+                )
             )

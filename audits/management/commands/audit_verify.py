@@ -6,7 +6,9 @@ from audits.chain import chain_verify
 
 
 class Command(BaseCommand):
-    help = "Walk the audit HMAC chain; exit 1 and name the first broken event if it was tampered with."
+    help = (
+        "Walk the audit HMAC chain; exit 1 and name the first broken event if it was tampered with."
+    )
 
     def handle(self, *args, **options) -> None:
         report = chain_verify()

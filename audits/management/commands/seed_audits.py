@@ -10,9 +10,18 @@ from audits import chain
 from audits.models import ActorType, AuditChainHead, AuditEvent, Source
 
 ACTIONS = [
-    "prompt.created", "prompt.version.created", "prompt.label.moved", "analysis.submitted",
-    "analysis.completed", "analysis.failed", "file.uploaded", "file.deleted",
-    "auth.login.succeeded", "auth.login.failed", "user.updated", "invoice.paid",
+    "prompt.created",
+    "prompt.version.created",
+    "prompt.label.moved",
+    "analysis.submitted",
+    "analysis.completed",
+    "analysis.failed",
+    "file.uploaded",
+    "file.deleted",
+    "auth.login.succeeded",
+    "auth.login.failed",
+    "user.updated",
+    "invoice.paid",
 ]
 ENTITY_TYPES = ["prompt", "analysis", "file", "user", "invoice"]
 
