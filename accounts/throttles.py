@@ -30,6 +30,10 @@ class ScopedRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ip}
 
     def allow_request(self, request: HttpRequest) -> bool:
+        rate = settings.THROTTLE_RATES[self.scope]
+        if rate != self.rate:  # settings changed since start-up (tests, live reconfiguration)
+            self.rate = rate
+            self.num_requests, self.duration = self.parse_rate(rate)
         try:
             return super().allow_request(request)
         except Exception as exc:
