@@ -1,6 +1,11 @@
 """Production: refuses to start without real secrets; `manage.py check --deploy` is clean."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
+
+# Production mails through SMTP; without EMAIL_URL that is the conventional local relay.
+os.environ.setdefault("EMAIL_URL", "smtp://localhost:25")
 
 from .base import *  # noqa: F403
 from .base import ALLOWED_HOSTS, AUDIT_HMAC_KEY, DEBUG, JWT_SIGNING_KEY, SECRET_KEY, env
