@@ -12,7 +12,7 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # FileAwareEnv: SECRET_KEY_FILE=/run/secrets/key works for any variable (Docker/Kubernetes secrets).
-env = environ.FileAwareEnv()  # also read by commands for optional variables
+env = environ.FileAwareEnv()
 environ.FileAwareEnv.read_env(BASE_DIR / ".env", overwrite=False)  # the real environment wins
 
 SERVICE_NAME = "parecer"

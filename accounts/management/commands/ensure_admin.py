@@ -1,6 +1,6 @@
 import secrets
 
-from django.conf import settings
+import environ
 from django.core.management.base import BaseCommand
 
 from accounts.models import Role, User
@@ -13,7 +13,8 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
-        env = settings.env
+        # Read at run time (like arguments): DJANGO_SUPERUSER_PASSWORD_FILE works too.
+        env = environ.FileAwareEnv()
         email = env.str("DJANGO_SUPERUSER_EMAIL", default="admin@localhost")
         password = env.str("DJANGO_SUPERUSER_PASSWORD", default="")
         if User.objects.filter(role=Role.ADMIN, is_active=True).exists():
