@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.tasks import task
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
 from accounts.services import housekeeping
@@ -18,7 +18,11 @@ def periodic_ensure_scheduled(*, periodic_task, delay_seconds: int) -> bool:
     """
     from django_tasks_db.models import DBTaskResult
 
-    if DBTaskResult.objects.ready().filter(task_path=periodic_task.module_path).exists():
+    # Not .ready(): that means "due now", and the next run waits in the future.
+    waiting = DBTaskResult.objects.filter(
+        status=TaskResultStatus.READY, task_path=periodic_task.module_path
+    )
+    if waiting.exists():
         return False
     run_after = timezone.now() + timedelta(seconds=delay_seconds)
     periodic_task.using(run_after=run_after).enqueue()
