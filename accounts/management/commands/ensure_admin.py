@@ -2,8 +2,11 @@ import secrets
 
 import environ
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from accounts.models import Role, User
+from audits import context
+from audits.services import audit_event_record
 
 
 class Command(BaseCommand):
@@ -27,7 +30,16 @@ class Command(BaseCommand):
             return
         generated = not password
         password = password or secrets.token_urlsafe(18)
-        User.objects.create_superuser(email=email, password=password, full_name="Administrator")
+        with context.bound(context.for_command("ensure_admin")), transaction.atomic():
+            admin = User.objects.create_superuser(
+                email=email, password=password, full_name="Administrator"
+            )
+            audit_event_record(
+                action="user.created",
+                entity_type="user",
+                entity_id=admin.pk,
+                details={"email": admin.email, "role": admin.role},
+            )
         self.stdout.write(self.style.SUCCESS(f"Created admin {email}."))
         if generated:
             self.stdout.write(f"Its generated password (shown once): {password}")
