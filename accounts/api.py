@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 from ninja.utils import check_csrf
 
@@ -70,7 +70,7 @@ def register(request: HttpRequest, payload: schemas.RegisterIn):
     user = profile.user_register(
         email=payload.email, password=payload.password, full_name=payload.full_name
     )
-    return 201, user
+    return Status(201, user)
 
 
 @auth_router.post(
@@ -120,7 +120,7 @@ def logout(request: HttpRequest, response: HttpResponse, payload: schemas.Logout
     )
     sessions.logout(user=user, refresh_token=token)
     _clear_auth_cookies(response)
-    return 204, None
+    return Status(204, None)
 
 
 @auth_router.get("/me", response=schemas.UserOut)
@@ -143,7 +143,7 @@ def password_change(request: HttpRequest, payload: schemas.PasswordChangeIn):
     passwords.password_change(
         user=user, current_password=payload.current_password, new_password=payload.new_password
     )
-    return 204, None
+    return Status(204, None)
 
 
 @auth_router.post(
@@ -155,7 +155,7 @@ def password_change(request: HttpRequest, payload: schemas.PasswordChangeIn):
 def password_reset(request: HttpRequest, payload: schemas.PasswordResetIn):
     """Always 202: if the address has an account, a single-use link valid 1 h is e-mailed."""
     passwords.password_reset_request(email=payload.email)
-    return 202, {"detail": "If the address has an account, a reset link is on its way."}
+    return Status(202, {"detail": "If the address has an account, a reset link is on its way."})
 
 
 @auth_router.post("/password/reset/confirm", auth=None, response={204: None})
@@ -164,14 +164,14 @@ def password_reset_confirm(request: HttpRequest, payload: schemas.PasswordResetC
     passwords.password_reset_confirm(
         uid=payload.uid, token=payload.token, new_password=payload.new_password
     )
-    return 204, None
+    return Status(204, None)
 
 
 @auth_router.post("/email/verify", response={202: schemas.AcceptedOut, 409: ErrorOut})
 def email_verify(request: HttpRequest):
     """E-mail (again) the verification link for the current address."""
     profile.email_verification_send(user=permissions.require_person(request))
-    return 202, {"detail": "A verification link is on its way."}
+    return Status(202, {"detail": "A verification link is on its way."})
 
 
 @auth_router.post("/email/verify/confirm", auth=None, response=schemas.UserOut)
@@ -197,7 +197,7 @@ def api_key_create(request: HttpRequest, payload: schemas.ApiKeyIn):
         expires_at=payload.expires_at,
     )
     api_key.key = secret
-    return 201, api_key
+    return Status(201, api_key)
 
 
 @auth_router.delete("/api-keys/{key_id}", response={204: None, 404: ErrorOut})
@@ -207,7 +207,7 @@ def api_key_revoke(request: HttpRequest, key_id: uuid.UUID):
     if api_key is None:
         raise NotFound("No such API key.")
     api_keys.api_key_revoke(api_key=api_key)
-    return 204, None
+    return Status(204, None)
 
 
 def _user_or_404(user_id: uuid.UUID):
@@ -252,4 +252,4 @@ def user_deactivate(request: HttpRequest, user_id: uuid.UUID):
     """Admins: deactivate (and sign out everywhere); rows are only ever deleted in the admin site."""
     permissions.require_admin(request)
     users.user_deactivate(target=_user_or_404(user_id))
-    return 204, None
+    return Status(204, None)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, StreamingHttpResponse
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from audits import chain, schemas, selectors, services
@@ -45,7 +45,7 @@ def audit_event_create(request: HttpRequest, payload: schemas.AuditEventIn):
         details=payload.details,
         occurred_at=payload.occurred_at,
     )
-    return 201, event
+    return Status(201, event)
 
 
 @router.get("", response=list[schemas.AuditEventOut])
@@ -125,4 +125,4 @@ def audit_event_redact(request: HttpRequest, event_id: uuid.UUID):
     """Admins: redact (details emptied, row kept, chain still valid). Nothing erases an event."""
     redactor = _require_admin(request)
     services.audit_event_redact(event=_event_or_404(request, event_id), redactor=redactor)
-    return 204, None
+    return Status(204, None)
