@@ -94,9 +94,17 @@ def api_key_headers():
 
 
 @pytest.fixture
-def run_tasks():
-    """Run every due background task now, as ``manage.py db_worker --batch`` would."""
+def run_tasks(monkeypatch):
+    """Run every due background task now with ``manage.py db_worker --batch``.
+
+    Like Django's test client, it keeps the test's connection open: the worker's
+    ``close_old_connections`` would otherwise close it inside the test transaction.
+    """
     from django.core.management import call_command
+
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
 
     def run() -> None:
         call_command(
