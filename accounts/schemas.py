@@ -41,12 +41,12 @@ class CookieSessionOut(Schema):
 
 
 class RefreshIn(StrictIn):
-    refresh_token: str | None = Field(None, max_length=200)
+    refresh_token: str | None = Field(None, max_length=2000)
     mode: Literal["token", "cookie"] = "token"
 
 
 class LogoutIn(StrictIn):
-    refresh_token: str | None = Field(None, max_length=200)
+    refresh_token: str | None = Field(None, max_length=2000)
     everywhere: bool = False
 
 

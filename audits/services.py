@@ -23,13 +23,19 @@ _HARMLESS_SUFFIXES = ("_id", "_prefix", "_type", "_count", "_at")
 REDACTED = "[redacted]"
 
 
+def _looks_secret(key: Any, value: Any) -> bool:
+    # Numbers and flags are never secrets ("revoked_tokens": 3); ids and prefixes are public.
+    if value is None or isinstance(value, bool | int | float):
+        return False
+    name = str(key)
+    return bool(_SECRET_KEY_RE.search(name)) and not name.endswith(_HARMLESS_SUFFIXES)
+
+
 def secrets_scrub(value: Any) -> Any:
     """Replace the values of secret-looking keys at any depth; passwords and tokens never land."""
     if isinstance(value, dict):
         return {
-            key: REDACTED
-            if _SECRET_KEY_RE.search(str(key)) and not str(key).endswith(_HARMLESS_SUFFIXES)
-            else secrets_scrub(item)
+            key: REDACTED if _looks_secret(key, item) else secrets_scrub(item)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple):
