@@ -7,8 +7,9 @@ def post_json(client, path: str, body: dict | None = None, **headers):
     return client.post(f"/api/v1{path}", body or {}, content_type="application/json", **headers)
 
 
-def login(client, email: str, password: str = PASSWORD, **extra):
-    return post_json(client, "/auth/login", {"email": email, "password": password, **extra})
+def login(client, email: str, password: str = PASSWORD, *, mode: str | None = None, **headers):
+    body = {"email": email, "password": password, **({"mode": mode} if mode else {})}
+    return post_json(client, "/auth/login", body, **headers)
 
 
 def bearer_of(tokens: dict) -> dict:
