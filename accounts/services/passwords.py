@@ -54,9 +54,8 @@ def password_reset_request(*, email: str) -> None:
         audit_event_record(
             action="auth.password.reset_requested", entity_type="user", entity_id=user.pk
         )
-        transaction.on_commit(
-            lambda: context.enqueue(password_reset_email_send, user_id=str(user.pk))
-        )
+        # The task row is written in this transaction: it exists exactly when the change does.
+        context.enqueue(password_reset_email_send, user_id=str(user.pk))
 
 
 def password_reset_link_parts(*, user: User) -> tuple[str, str]:

@@ -108,5 +108,5 @@ def email_verify_confirm(*, uid: str, token: str) -> User:
 def _verification_mail_enqueue(*, user: User) -> None:
     from accounts.tasks import email_verification_send as send_task
 
-    user_id = str(user.pk)
-    transaction.on_commit(lambda: context.enqueue(send_task, user_id=user_id))
+    # The database queue is transactional: the mail goes out only if the change commits.
+    context.enqueue(send_task, user_id=str(user.pk))
