@@ -1,6 +1,7 @@
 """Recording the audit trail: the one call every app uses, in the same transaction as its change."""
 
 import ipaddress
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -76,7 +77,9 @@ def audit_event_record(
         actor_type = ActorType.USER
     else:
         actor_type = ActorType.SYSTEM
-    clean_details = secrets_scrub(details or {})
+    # Stored exactly as it will read back (datetimes and UUIDs as strings), so the sealed digest
+    # matches the row on every database.
+    clean_details = json.loads(chain.canonical_json(secrets_scrub(details or {})))
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         event = AuditEvent(
