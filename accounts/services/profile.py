@@ -80,6 +80,12 @@ def email_verification_send(*, user: User) -> None:
     if user.email_verified_at is not None:
         raise Conflict("This e-mail address is already verified.", code="already_verified")
     with transaction.atomic():
+        audit_event_record(
+            action="auth.email.verification_sent",
+            entity_type="user",
+            entity_id=user.pk,
+            details={"email": user.email},
+        )
         _verification_mail_enqueue(user=user)
 
 

@@ -76,7 +76,9 @@ def test_deactivate_action_revokes_and_audits(admin_client, user, audit_events):
 def test_api_key_revoke_action(admin_client, user, audit_events):
     api_key, _ = api_key_create(user=user, name="ci")
 
-    admin_client.post("/admin/accounts/apikey/", {"action": "revoke_keys", "_selected_action": [str(api_key.pk)]})
+    admin_client.post(
+        "/admin/accounts/apikey/", {"action": "revoke_keys", "_selected_action": [str(api_key.pk)]}
+    )
 
     assert ApiKey.objects.get().revoked_at is not None
     assert len(audit_events(action="auth.api_key.revoked")) == 1

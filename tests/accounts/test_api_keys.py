@@ -29,7 +29,16 @@ def test_key_is_shown_once_and_stored_as_a_hash(client, user, bearer, audit_even
     listed = client.get("/api/v1/auth/api-keys", **bearer(user)).json()
     assert listed["count"] == 1 and listed["page"] == 1 and listed["page_size"] == 20
     [item] = listed["items"]
-    assert set(item) == {"id", "name", "prefix", "scope", "created_at", "last_used_at", "expires_at", "revoked_at"}
+    assert set(item) == {
+        "id",
+        "name",
+        "prefix",
+        "scope",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    }
     [event] = audit_events(action="auth.api_key.created")
     assert secret not in str(event.details)
     assert event.details["key_prefix"] == body["prefix"]
@@ -48,7 +57,9 @@ def test_key_authenticates_and_records_last_use(client, user, bearer):
 def test_read_key_cannot_write(client, user, bearer):
     secret = _create(client, bearer, user, scope="read").json()["key"]
 
-    response = post_json(client, "/audits", {"action": "a.b", "entity_type": "x"}, HTTP_X_API_KEY=secret)
+    response = post_json(
+        client, "/audits", {"action": "a.b", "entity_type": "x"}, HTTP_X_API_KEY=secret
+    )
 
     assert response.status_code == 403
     assert error_code(response) == "insufficient_scope"
@@ -68,7 +79,9 @@ def test_revocation_takes_effect_immediately(client, user, bearer, audit_events)
 
 
 def test_expired_key_is_401(client, user, bearer):
-    created = _create(client, bearer, user, expires_at=(timezone.now() + timedelta(days=1)).isoformat()).json()
+    created = _create(
+        client, bearer, user, expires_at=(timezone.now() + timedelta(days=1)).isoformat()
+    ).json()
     ApiKey.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
 
     assert client.get("/api/v1/auth/me", HTTP_X_API_KEY=created["key"]).status_code == 401

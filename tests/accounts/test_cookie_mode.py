@@ -60,7 +60,10 @@ def test_unsafe_request_with_csrf_token_works(browser, user):
     csrf = _signed_in(browser, user)
 
     response = browser.patch(
-        "/api/v1/auth/me", {"full_name": "Ann"}, content_type="application/json", HTTP_X_CSRFTOKEN=csrf
+        "/api/v1/auth/me",
+        {"full_name": "Ann"},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=csrf,
     )
 
     assert response.status_code == 200
@@ -72,7 +75,9 @@ def test_cookie_refresh_rotates_the_cookies(browser, user):
     old_refresh = browser.cookies["parecer_refresh"].value
 
     refused = browser.post("/api/v1/auth/refresh", content_type="application/json")
-    response = browser.post("/api/v1/auth/refresh", content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
+    response = browser.post(
+        "/api/v1/auth/refresh", content_type="application/json", HTTP_X_CSRFTOKEN=csrf
+    )
 
     assert refused.status_code == 403
     assert response.status_code == 200
@@ -84,7 +89,9 @@ def test_cookie_refresh_rotates_the_cookies(browser, user):
 def test_cookie_logout_revokes_and_clears_cookies(browser, user):
     csrf = _signed_in(browser, user)
 
-    response = browser.post("/api/v1/auth/logout", content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
+    response = browser.post(
+        "/api/v1/auth/logout", content_type="application/json", HTTP_X_CSRFTOKEN=csrf
+    )
 
     assert response.status_code == 204
     assert response.cookies["parecer_access"].value == ""

@@ -59,7 +59,11 @@ def test_lockout_thresholds_are_configurable(client, user, settings):
     ("scope", "path", "body"),
     [
         ("login", "/auth/login", {"email": "a@example.com", "password": "x"}),
-        ("register", "/auth/register", {"email": "{n}@example.com", "password": "correct-horse-battery"}),
+        (
+            "register",
+            "/auth/register",
+            {"email": "{n}@example.com", "password": "correct-horse-battery"},
+        ),
         ("refresh", "/auth/refresh", {"refresh_token": "nope"}),
         ("password_reset", "/auth/password/reset", {"email": "a@example.com"}),
     ],

@@ -25,7 +25,10 @@ def test_argon2id_comes_first_in_production():
 
 def test_change_needs_the_current_password(client, user, bearer):
     response = post_json(
-        client, "/auth/password/change", {"current_password": "wrong", "new_password": "x-long-enough-pass-1"}, **bearer(user)
+        client,
+        "/auth/password/change",
+        {"current_password": "wrong", "new_password": "x-long-enough-pass-1"},
+        **bearer(user),
     )
 
     assert response.status_code == 401
@@ -54,15 +57,28 @@ def test_reset_link_sets_the_password_once_and_ends_sessions(client, user, run_t
     uid, token = _request_reset(client, run_tasks, user.email)
     assert mail.outbox[0].to == [user.email]
 
-    done = post_json(client, "/auth/password/reset/confirm", {"uid": uid, "token": token, "new_password": "brand-new-passphrase-3"})
-    again = post_json(client, "/auth/password/reset/confirm", {"uid": uid, "token": token, "new_password": "another-passphrase-4"})
+    done = post_json(
+        client,
+        "/auth/password/reset/confirm",
+        {"uid": uid, "token": token, "new_password": "brand-new-passphrase-3"},
+    )
+    again = post_json(
+        client,
+        "/auth/password/reset/confirm",
+        {"uid": uid, "token": token, "new_password": "another-passphrase-4"},
+    )
 
     assert done.status_code == 204
     assert again.status_code == 422
     assert error_code(again) == "invalid_reset_link"
     assert login(client, user.email, "brand-new-passphrase-3").status_code == 200
-    assert post_json(client, "/auth/refresh", {"refresh_token": tokens["refresh_token"]}).status_code == 401
-    assert client.get("/api/v1/auth/me", **bearer_of(tokens)).status_code == 200  # access lives out its 15 min
+    assert (
+        post_json(client, "/auth/refresh", {"refresh_token": tokens["refresh_token"]}).status_code
+        == 401
+    )
+    assert (
+        client.get("/api/v1/auth/me", **bearer_of(tokens)).status_code == 200
+    )  # access lives out its 15 min
     [event] = audit_events(action="auth.password.reset")
     assert event.actor_user_id == str(user.pk)
     assert event.request_id == done["X-Request-ID"]
@@ -74,15 +90,27 @@ def test_reset_link_expires_after_an_hour(client, user, run_tasks, settings, mon
     uid, token = _request_reset(client, run_tasks, user.email)
     from accounts.tokens import password_reset_tokens
 
-    monkeypatch.setattr(password_reset_tokens, "_now", lambda: __import__("datetime").datetime.now() + __import__("datetime").timedelta(hours=2))
+    monkeypatch.setattr(
+        password_reset_tokens,
+        "_now",
+        lambda: __import__("datetime").datetime.now() + __import__("datetime").timedelta(hours=2),
+    )
 
-    response = post_json(client, "/auth/password/reset/confirm", {"uid": uid, "token": token, "new_password": "brand-new-passphrase-3"})
+    response = post_json(
+        client,
+        "/auth/password/reset/confirm",
+        {"uid": uid, "token": token, "new_password": "brand-new-passphrase-3"},
+    )
 
     assert response.status_code == 422
 
 
 def test_reset_confirm_rejects_garbage(client):
-    response = post_json(client, "/auth/password/reset/confirm", {"uid": "zzz", "token": "t", "new_password": "brand-new-passphrase-3"})
+    response = post_json(
+        client,
+        "/auth/password/reset/confirm",
+        {"uid": "zzz", "token": "t", "new_password": "brand-new-passphrase-3"},
+    )
 
     assert response.status_code == 422
     assert error_code(response) == "invalid_reset_link"

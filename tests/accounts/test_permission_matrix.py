@@ -26,7 +26,11 @@ def _credentials(actor: str) -> tuple[object | None, dict]:
 
 
 def _own_key(person):
-    return api_key_create(user=person, name="mine")[0].pk if person else "00000000-0000-0000-0000-000000000000"
+    return (
+        api_key_create(user=person, name="mine")[0].pk
+        if person
+        else "00000000-0000-0000-0000-000000000000"
+    )
 
 
 # (method, path, body, expected status per actor); "{me}" is the caller, "{other}" another user,
@@ -34,24 +38,65 @@ def _own_key(person):
 U, S, A, R, W = "user", "staff", "admin", "read_key", "write_key"
 MATRIX = [
     ("get", "/auth/me", None, {"anonymous": 401, U: 200, S: 200, A: 200, R: 200, W: 200}),
-    ("patch", "/auth/me", {"full_name": "New"}, {"anonymous": 401, U: 200, S: 200, A: 200, R: 403, W: 403}),
+    (
+        "patch",
+        "/auth/me",
+        {"full_name": "New"},
+        {"anonymous": 401, U: 200, S: 200, A: 200, R: 403, W: 403},
+    ),
     ("post", "/auth/logout", {}, {"anonymous": 401, U: 204, S: 204, A: 204, R: 403, W: 403}),
-    ("post", "/auth/password/change", {"current_password": PASSWORD, "new_password": "another-long-secret-9"},
-     {"anonymous": 401, U: 204, S: 204, A: 204, R: 403, W: 403}),
-    ("post", "/auth/email/verify", None, {"anonymous": 401, U: 202, S: 202, A: 202, R: 403, W: 403}),
+    (
+        "post",
+        "/auth/password/change",
+        {"current_password": PASSWORD, "new_password": "another-long-secret-9"},
+        {"anonymous": 401, U: 204, S: 204, A: 204, R: 403, W: 403},
+    ),
+    (
+        "post",
+        "/auth/email/verify",
+        None,
+        {"anonymous": 401, U: 202, S: 202, A: 202, R: 403, W: 403},
+    ),
     ("get", "/auth/api-keys", None, {"anonymous": 401, U: 200, S: 200, A: 200, R: 403, W: 403}),
-    ("post", "/auth/api-keys", {"name": "ci"}, {"anonymous": 401, U: 201, S: 201, A: 201, R: 403, W: 403}),
-    ("delete", "/auth/api-keys/{own_key}", None, {"anonymous": 401, U: 204, S: 204, A: 204, R: 403, W: 403}),
+    (
+        "post",
+        "/auth/api-keys",
+        {"name": "ci"},
+        {"anonymous": 401, U: 201, S: 201, A: 201, R: 403, W: 403},
+    ),
+    (
+        "delete",
+        "/auth/api-keys/{own_key}",
+        None,
+        {"anonymous": 401, U: 204, S: 204, A: 204, R: 403, W: 403},
+    ),
     ("get", "/users", None, {"anonymous": 401, U: 403, S: 403, A: 200, R: 403, W: 403}),
     ("get", "/users/{other}", None, {"anonymous": 401, U: 403, S: 403, A: 200, R: 403, W: 403}),
-    ("patch", "/users/{other}", {"role": "staff"}, {"anonymous": 401, U: 403, S: 403, A: 200, R: 403, W: 403}),
+    (
+        "patch",
+        "/users/{other}",
+        {"role": "staff"},
+        {"anonymous": 401, U: 403, S: 403, A: 200, R: 403, W: 403},
+    ),
     ("delete", "/users/{other}", None, {"anonymous": 401, U: 403, S: 403, A: 204, R: 403, W: 403}),
-    ("post", "/auth/register", {"email": "new@example.com", "password": PASSWORD},
-     {"anonymous": 201, U: 201, S: 201, A: 201, R: 201, W: 201}),
-    ("post", "/auth/password/reset", {"email": "nobody@example.com"},
-     {"anonymous": 202, U: 202, S: 202, A: 202, R: 202, W: 202}),
-    ("post", "/auth/refresh", {"refresh_token": "not-a-token"},
-     {"anonymous": 401, U: 401, S: 401, A: 401, R: 401, W: 401}),
+    (
+        "post",
+        "/auth/register",
+        {"email": "new@example.com", "password": PASSWORD},
+        {"anonymous": 201, U: 201, S: 201, A: 201, R: 201, W: 201},
+    ),
+    (
+        "post",
+        "/auth/password/reset",
+        {"email": "nobody@example.com"},
+        {"anonymous": 202, U: 202, S: 202, A: 202, R: 202, W: 202},
+    ),
+    (
+        "post",
+        "/auth/refresh",
+        {"refresh_token": "not-a-token"},
+        {"anonymous": 401, U: 401, S: 401, A: 401, R: 401, W: 401},
+    ),
 ]
 CASES = [
     pytest.param(method, path, body, actor, expected[actor], id=f"{method} {path} as {actor}")
@@ -74,9 +119,12 @@ def test_endpoint_by_actor(client, method, path, body, actor, expected):
     if expected >= 400:
         error = response.json()["error"]
         assert error["request_id"] == response["X-Request-ID"]
-        assert error["code"] in {
-            401: {"not_authenticated", "invalid_token"},
-            403: {"permission_denied", "api_key_not_allowed", "insufficient_scope"},
-        }[expected]
+        assert (
+            error["code"]
+            in {
+                401: {"not_authenticated", "invalid_token"},
+                403: {"permission_denied", "api_key_not_allowed", "insufficient_scope"},
+            }[expected]
+        )
     if expected == 403 and actor == "read_key" and method != "get":
         assert response.json()["error"]["code"] == "insufficient_scope"

@@ -18,7 +18,11 @@ def _link_parts(message) -> tuple[str, str]:
 
 
 def test_register_creates_a_user_and_mails_a_verification_link(client, run_tasks, audit_events):
-    response = post_json(client, "/auth/register", {"email": "Ann@Example.com", "password": PASSWORD, "full_name": "Ann"})
+    response = post_json(
+        client,
+        "/auth/register",
+        {"email": "Ann@Example.com", "password": PASSWORD, "full_name": "Ann"},
+    )
 
     assert response.status_code == 201
     body = response.json()
@@ -39,12 +43,17 @@ def test_register_creates_a_user_and_mails_a_verification_link(client, run_tasks
 
     assert confirmed.status_code == 200
     assert confirmed.json()["email_verified_at"] is not None
-    assert post_json(client, "/auth/email/verify/confirm", {"uid": uid, "token": token}).status_code == 422
+    assert (
+        post_json(client, "/auth/email/verify/confirm", {"uid": uid, "token": token}).status_code
+        == 422
+    )
     assert len(audit_events(action="auth.email.verified")) == 1
 
 
 def test_emails_are_unique_case_insensitively(client, user):
-    response = post_json(client, "/auth/register", {"email": user.email.upper(), "password": PASSWORD})
+    response = post_json(
+        client, "/auth/register", {"email": user.email.upper(), "password": PASSWORD}
+    )
 
     assert response.status_code == 409
     assert error_code(response) == "email_taken"
@@ -53,7 +62,11 @@ def test_emails_are_unique_case_insensitively(client, user):
 
 @pytest.mark.parametrize("field", ["role", "is_staff", "is_superuser"])
 def test_register_refuses_privilege_fields(client, field):
-    body = {"email": "eve@example.com", "password": PASSWORD, field: "admin" if field == "role" else True}
+    body = {
+        "email": "eve@example.com",
+        "password": PASSWORD,
+        field: "admin" if field == "role" else True,
+    }
 
     response = post_json(client, "/auth/register", body)
 
@@ -80,7 +93,9 @@ def test_registration_can_be_closed(client, settings):
     assert error_code(response) == "registration_closed"
 
 
-def test_patch_me_changes_name_and_email_and_reverifies(client, user, bearer, run_tasks, audit_events):
+def test_patch_me_changes_name_and_email_and_reverifies(
+    client, user, bearer, run_tasks, audit_events
+):
     user.email_verified_at = "2026-01-01T00:00:00Z"
     user.save()
 
@@ -101,7 +116,10 @@ def test_patch_me_changes_name_and_email_and_reverifies(client, user, bearer, ru
 @pytest.mark.parametrize("field", ["role", "is_staff", "is_superuser", "is_active"])
 def test_patch_me_refuses_privilege_fields(client, user, bearer, field):
     response = client.patch(
-        "/api/v1/auth/me", {field: "admin" if field == "role" else True}, content_type="application/json", **bearer(user)
+        "/api/v1/auth/me",
+        {field: "admin" if field == "role" else True},
+        content_type="application/json",
+        **bearer(user),
     )
 
     assert response.status_code == 422

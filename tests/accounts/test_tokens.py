@@ -16,7 +16,9 @@ from tests.accounts.helpers import PASSWORD, bearer_of, error_code, login, post_
 pytestmark = pytest.mark.django_db
 
 
-def test_login_returns_a_pinned_short_lived_access_token_and_a_refresh_token(client, user, audit_events):
+def test_login_returns_a_pinned_short_lived_access_token_and_a_refresh_token(
+    client, user, audit_events
+):
     response = login(client, user.email.upper())
 
     assert response.status_code == 200
@@ -26,7 +28,10 @@ def test_login_returns_a_pinned_short_lived_access_token_and_a_refresh_token(cli
     header = jwt.get_unverified_header(body["access_token"])
     assert header["alg"] == "HS256"
     claims = jwt.decode(
-        body["access_token"], settings.JWT_SIGNING_KEY, algorithms=["HS256"], audience=settings.JWT_AUDIENCE
+        body["access_token"],
+        settings.JWT_SIGNING_KEY,
+        algorithms=["HS256"],
+        audience=settings.JWT_AUDIENCE,
     )
     assert set(claims) == {"sub", "iat", "exp", "jti", "typ", "iss", "aud"}
     assert claims["sub"] == str(user.pk) and claims["typ"] == "access"
@@ -76,11 +81,19 @@ def test_logout_revokes_that_session_only(client, user, audit_events):
     laptop = login(client, user.email).json()
     phone = login(client, user.email).json()
 
-    response = post_json(client, "/auth/logout", {"refresh_token": laptop["refresh_token"]}, **bearer_of(laptop))
+    response = post_json(
+        client, "/auth/logout", {"refresh_token": laptop["refresh_token"]}, **bearer_of(laptop)
+    )
 
     assert response.status_code == 204
-    assert post_json(client, "/auth/refresh", {"refresh_token": laptop["refresh_token"]}).status_code == 401
-    assert post_json(client, "/auth/refresh", {"refresh_token": phone["refresh_token"]}).status_code == 200
+    assert (
+        post_json(client, "/auth/refresh", {"refresh_token": laptop["refresh_token"]}).status_code
+        == 401
+    )
+    assert (
+        post_json(client, "/auth/refresh", {"refresh_token": phone["refresh_token"]}).status_code
+        == 200
+    )
     [event] = audit_events(action="auth.logout")
     assert event.details == {"scope": "session"}
     assert event.request_id == response["X-Request-ID"]
@@ -93,7 +106,12 @@ def test_logout_everywhere_revokes_every_session(client, user):
     post_json(client, "/auth/logout", {"everywhere": True}, **bearer_of(laptop))
 
     for tokens in (laptop, phone):
-        assert post_json(client, "/auth/refresh", {"refresh_token": tokens["refresh_token"]}).status_code == 401
+        assert (
+            post_json(
+                client, "/auth/refresh", {"refresh_token": tokens["refresh_token"]}
+            ).status_code
+            == 401
+        )
 
 
 def test_deactivation_stops_access_tokens_at_once(client, user, admin, bearer):
@@ -104,7 +122,10 @@ def test_deactivation_stops_access_tokens_at_once(client, user, admin, bearer):
 
     assert response.status_code == 204
     assert client.get("/api/v1/auth/me", **bearer_of(tokens)).status_code == 401
-    assert post_json(client, "/auth/refresh", {"refresh_token": tokens["refresh_token"]}).status_code == 401
+    assert (
+        post_json(client, "/auth/refresh", {"refresh_token": tokens["refresh_token"]}).status_code
+        == 401
+    )
 
 
 def test_password_change_revokes_refresh_tokens(client, user, audit_events):
@@ -118,7 +139,10 @@ def test_password_change_revokes_refresh_tokens(client, user, audit_events):
     )
 
     assert response.status_code == 204
-    assert post_json(client, "/auth/refresh", {"refresh_token": tokens["refresh_token"]}).status_code == 401
+    assert (
+        post_json(client, "/auth/refresh", {"refresh_token": tokens["refresh_token"]}).status_code
+        == 401
+    )
     assert login(client, user.email, "a-new-long-passphrase-7").status_code == 200
     [event] = audit_events(action="auth.password.changed")
     assert "a-new-long-passphrase-7" not in json.dumps(event.details)
@@ -156,8 +180,12 @@ def _alg_none(user) -> str:
 
 BAD_TOKENS = {
     "malformed": lambda user: "not.a.jwt",
-    "expired": lambda user: _forge(_claims(user, iat=int(time.time()) - 7200, exp=int(time.time()) - 3600)),
-    "wrongly signed": lambda user: _forge(_claims(user), key="another-key-that-is-long-enough-0123456789"),
+    "expired": lambda user: _forge(
+        _claims(user, iat=int(time.time()) - 7200, exp=int(time.time()) - 3600)
+    ),
+    "wrongly signed": lambda user: _forge(
+        _claims(user), key="another-key-that-is-long-enough-0123456789"
+    ),
     "alg none": _alg_none,
     "wrong audience": lambda user: _forge(_claims(user, aud="someone-else")),
     "wrong type": lambda user: _forge(_claims(user, typ="refresh")),

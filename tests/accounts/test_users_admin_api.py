@@ -30,7 +30,12 @@ def test_list_pages(client, admin, bearer):
     last = client.get("/api/v1/users?page_size=10&page=3", **bearer(admin)).json()
     beyond = client.get("/api/v1/users?page_size=10&page=9", **bearer(admin)).json()
 
-    assert (first["count"], first["page"], first["page_size"], len(first["items"])) == (25, 1, 10, 10)
+    assert (first["count"], first["page"], first["page_size"], len(first["items"])) == (
+        25,
+        1,
+        10,
+        10,
+    )
     assert len(last["items"]) == 5
     assert beyond["items"] == [] and beyond["count"] == 25
 
@@ -43,9 +48,14 @@ def test_bad_list_parameters_are_422(client, admin, bearer, query):
     assert error_code(response) == "validation_error"
 
 
-def test_patch_changes_role_and_keeps_staff_flags_in_step(client, admin, user, bearer, audit_events):
+def test_patch_changes_role_and_keeps_staff_flags_in_step(
+    client, admin, user, bearer, audit_events
+):
     response = client.patch(
-        f"/api/v1/users/{user.pk}", {"role": "staff"}, content_type="application/json", **bearer(admin)
+        f"/api/v1/users/{user.pk}",
+        {"role": "staff"},
+        content_type="application/json",
+        **bearer(admin),
     )
 
     assert response.status_code == 200
@@ -72,7 +82,12 @@ def test_delete_deactivates_and_revokes(client, admin, user, bearer, audit_event
 
 
 def test_the_last_admin_cannot_demote_or_deactivate_themselves(client, admin, bearer):
-    demote = client.patch(f"/api/v1/users/{admin.pk}", {"role": "user"}, content_type="application/json", **bearer(admin))
+    demote = client.patch(
+        f"/api/v1/users/{admin.pk}",
+        {"role": "user"},
+        content_type="application/json",
+        **bearer(admin),
+    )
     deactivate = client.delete(f"/api/v1/users/{admin.pk}", **bearer(admin))
 
     assert demote.status_code == deactivate.status_code == 409
@@ -84,7 +99,12 @@ def test_the_last_admin_cannot_demote_or_deactivate_themselves(client, admin, be
 def test_an_admin_can_step_down_when_another_remains(client, admin, bearer):
     AdminFactory()
 
-    response = client.patch(f"/api/v1/users/{admin.pk}", {"role": "user"}, content_type="application/json", **bearer(admin))
+    response = client.patch(
+        f"/api/v1/users/{admin.pk}",
+        {"role": "user"},
+        content_type="application/json",
+        **bearer(admin),
+    )
 
     assert response.status_code == 200
 
@@ -98,7 +118,10 @@ def test_unknown_user_is_404(client, admin, bearer):
 
 def test_patch_refuses_unknown_fields(client, admin, user, bearer):
     response = client.patch(
-        f"/api/v1/users/{user.pk}", {"is_superuser": True}, content_type="application/json", **bearer(admin)
+        f"/api/v1/users/{user.pk}",
+        {"is_superuser": True},
+        content_type="application/json",
+        **bearer(admin),
     )
 
     assert response.status_code == 422

@@ -13,17 +13,28 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-EVENT = {"action": "invoice.paid", "entity_type": "invoice", "entity_id": "inv-42", "details": {"amount": 12}}
+EVENT = {
+    "action": "invoice.paid",
+    "entity_type": "invoice",
+    "entity_id": "inv-42",
+    "details": {"amount": 12},
+}
 
 
 def post_event(client, headers, **changes):
-    return client.post("/api/v1/audits", {**EVENT, **changes}, content_type="application/json", **headers)
+    return client.post(
+        "/api/v1/audits", {**EVENT, **changes}, content_type="application/json", **headers
+    )
 
 
 def record_as(person, action: str, **fields) -> AuditEvent:
-    ctx = context.RequestContext(actor_user_id=str(person.pk), actor_label=person.email, source="api")
+    ctx = context.RequestContext(
+        actor_user_id=str(person.pk), actor_label=person.email, source="api"
+    )
     with context.bound(ctx):
-        return audit_event_record(action=action, entity_type=fields.pop("entity_type", "thing"), **fields)
+        return audit_event_record(
+            action=action, entity_type=fields.pop("entity_type", "thing"), **fields
+        )
 
 
 def test_an_external_event_is_recorded_with_the_caller_as_actor(client, user, bearer):
@@ -32,7 +43,12 @@ def test_an_external_event_is_recorded_with_the_caller_as_actor(client, user, be
     assert response.status_code == 201
     body = response.json()
     assert body["action"] == "invoice.paid" and body["source"] == "external"
-    assert body["actor"] == {"type": "user", "id": str(user.pk), "api_key_id": None, "label": user.email}
+    assert body["actor"] == {
+        "type": "user",
+        "id": str(user.pk),
+        "api_key_id": None,
+        "label": user.email,
+    }
     assert body["details"] == {"amount": 12, "api_token": "[redacted]"}
     assert body["request_id"] == response["X-Request-ID"]
     stored = AuditEvent.objects.get(pk=body["id"])
@@ -137,7 +153,9 @@ def test_pages_and_a_page_past_the_end(client, user, bearer):
     assert beyond["items"] == [] and beyond["count"] == 5
 
 
-def test_staff_review_changes_only_status_and_note_and_is_audited(client, user, staff, bearer, audit_events):
+def test_staff_review_changes_only_status_and_note_and_is_audited(
+    client, user, staff, bearer, audit_events
+):
     event = record_as(user, "thing.done")
 
     response = client.patch(
@@ -169,7 +187,12 @@ def test_review_refuses_any_other_field(client, user, staff, bearer, field):
 def test_users_cannot_review_and_staff_cannot_redact(client, user, staff, bearer):
     event = record_as(user, "thing.done")
 
-    review = client.patch(f"/api/v1/audits/{event.pk}", {"status": "resolved"}, content_type="application/json", **bearer(user))
+    review = client.patch(
+        f"/api/v1/audits/{event.pk}",
+        {"status": "resolved"},
+        content_type="application/json",
+        **bearer(user),
+    )
     redact = client.delete(f"/api/v1/audits/{event.pk}", **bearer(staff))
 
     assert review.status_code == redact.status_code == 403

@@ -17,13 +17,18 @@ pytestmark = pytest.mark.django_db
 
 
 def _record(n: int) -> list[AuditEvent]:
-    return [audit_event_record(action="thing.done", entity_type="thing", entity_id=str(i)) for i in range(n)]
+    return [
+        audit_event_record(action="thing.done", entity_type="thing", entity_id=str(i))
+        for i in range(n)
+    ]
 
 
 def test_prune_removes_old_events_behind_a_signed_checkpoint(audit_events):
     old = _record(6)
     _record(3)
-    AuditEvent.objects.filter(pk__in=[e.pk for e in old]).update(recorded_at=timezone.now() - timedelta(days=500))
+    AuditEvent.objects.filter(pk__in=[e.pk for e in old]).update(
+        recorded_at=timezone.now() - timedelta(days=500)
+    )
 
     call_command("audit_prune", "--older-than", "400d", verbosity=0)
 
@@ -38,7 +43,9 @@ def test_prune_removes_old_events_behind_a_signed_checkpoint(audit_events):
 
 def test_a_tampered_checkpoint_fails_verification():
     old = _record(3)
-    AuditEvent.objects.filter(pk__in=[e.pk for e in old]).update(recorded_at=timezone.now() - timedelta(days=500))
+    AuditEvent.objects.filter(pk__in=[e.pk for e in old]).update(
+        recorded_at=timezone.now() - timedelta(days=500)
+    )
     call_command("audit_prune", "--older-than", "400d", verbosity=0)
 
     AuditCheckpoint.objects.update(pruned_count=1)
@@ -120,7 +127,8 @@ def test_admin_review_is_audited(admin_client, admin, audit_events):
     [event] = _record(1)
 
     response = admin_client.post(
-        f"/admin/audits/auditevent/{event.pk}/change/", {"status": "resolved", "review_note": "fine"}
+        f"/admin/audits/auditevent/{event.pk}/change/",
+        {"status": "resolved", "review_note": "fine"},
     )
 
     assert response.status_code == 302
@@ -133,7 +141,10 @@ def test_admin_review_is_audited(admin_client, admin, audit_events):
 def test_admin_redaction_action_keeps_the_chain(admin_client):
     [event] = _record(1)
 
-    admin_client.post("/admin/audits/auditevent/", {"action": "redact_events", "_selected_action": [str(event.pk)]})
+    admin_client.post(
+        "/admin/audits/auditevent/",
+        {"action": "redact_events", "_selected_action": [str(event.pk)]},
+    )
 
     event.refresh_from_db()
     assert event.redacted_at is not None and event.details == {}

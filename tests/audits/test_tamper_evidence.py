@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def trail():
     return [
-        audit_event_record(action="thing.done", entity_type="thing", entity_id=str(n), details={"n": n})
+        audit_event_record(
+            action="thing.done", entity_type="thing", entity_id=str(n), details={"n": n}
+        )
         for n in range(1, 6)
     ]
 
@@ -51,7 +53,11 @@ def test_changed_details_are_caught(trail):
 
     report = chain_verify()
 
-    assert (report.ok, report.broken_at_sequence, report.reason) == (False, 2, "details were altered")
+    assert (report.ok, report.broken_at_sequence, report.reason) == (
+        False,
+        2,
+        "details were altered",
+    )
 
 
 def test_a_deleted_event_in_the_middle_is_caught(trail):
@@ -88,7 +94,10 @@ def test_an_inserted_event_is_caught(trail):
 
 
 def test_a_faked_redaction_is_caught(trail):
-    raw("UPDATE audits_auditevent SET details = '{}', redacted_at = %s WHERE sequence = 2", trail[0].occurred_at)
+    raw(
+        "UPDATE audits_auditevent SET details = '{}', redacted_at = %s WHERE sequence = 2",
+        trail[0].occurred_at,
+    )
 
     report = chain_verify()
 

@@ -7,10 +7,18 @@ import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-_INHERITED_OUT = ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "ALLOWED_HOSTS", "SECRET_KEY")
+_INHERITED_OUT = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "ALLOWED_HOSTS",
+    "SECRET_KEY",
+)
 
 
-def run_python(code: str, *, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
+def run_python(
+    code: str, *, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess:
     base = {key: value for key, value in os.environ.items() if key not in _INHERITED_OUT}
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
@@ -22,7 +30,9 @@ def run_python(code: str, *, env: dict[str, str], timeout: float = 60) -> subpro
     )
 
 
-def run_manage(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+def run_manage(
+    *args: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess:
     base = {key: value for key, value in os.environ.items() if key not in _INHERITED_OUT}
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -94,9 +94,7 @@ def test_two_workers_never_run_the_same_task_twice(tmp_path):
                "--no-startup-delay", "--queue-name", "*", "-v0"]  # fmt: skip
     import os
 
-    workers = [
-        subprocess.Popen(command, cwd=REPO, env={**os.environ, **env}) for _ in range(2)
-    ]
+    workers = [subprocess.Popen(command, cwd=REPO, env={**os.environ, **env}) for _ in range(2)]
     for worker in workers:
         assert worker.wait(timeout=120) == 0
 

@@ -64,10 +64,14 @@ def test_body_too_large_is_413(client, settings):
 def test_throttled_is_429_with_retry_after(client, settings):
     settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "password_reset": "2/min"}
     for _ in range(2):
-        ok = client.post("/api/v1/auth/password/reset", {"email": "x@y.z"}, content_type="application/json")
+        ok = client.post(
+            "/api/v1/auth/password/reset", {"email": "x@y.z"}, content_type="application/json"
+        )
         assert ok.status_code == 202
 
-    response = client.post("/api/v1/auth/password/reset", {"email": "x@y.z"}, content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/password/reset", {"email": "x@y.z"}, content_type="application/json"
+    )
 
     assert_envelope(response, status=429, code="throttled")
     assert int(response["Retry-After"]) >= 1
