@@ -53,6 +53,16 @@ def changes_between(before: dict, after: dict) -> dict:
     }
 
 
+def chain_head_locked() -> AuditChainHead:
+    """The head row, locked until commit. Migration 0002 creates it; a database flushed by
+    tests (or by hand) gets it back here."""
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        AuditChainHead.objects.get_or_create(pk=1)
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
 def audit_event_record(
     *,
     action: str,
@@ -80,29 +90,31 @@ def audit_event_record(
     # Stored exactly as it will read back (datetimes and UUIDs as strings), so the sealed digest
     # matches the row on every database.
     clean_details = json.loads(chain.canonical_json(secrets_scrub(details or {})))
+    event = AuditEvent(
+        occurred_at=(occurred_at or timezone.now()).astimezone(UTC),
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id or ""),
+        actor_type=actor_type,
+        actor_user_id=user_id,
+        actor_api_key_id=(ctx.actor_api_key_id or "") if actor_user_id is None else "",
+        actor_label=(actor_label or ctx.actor_label or "system")[:254],
+        request_id=ctx.request_id,
+        ip=ipaddress.ip_address(ctx.ip).compressed if ctx.ip else None,
+        user_agent=ctx.user_agent,
+        source=source or ctx.source,
+        details=clean_details,
+        details_digest=chain.details_digest(clean_details),
+        recorded_at=timezone.now(),
+    )
+    # Everything above happens before the lock: the head row is held from here to commit, and
+    # that window is what serialises every writer (docs/performance.md).
     with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        event = AuditEvent(
-            sequence=head.sequence + 1,
-            occurred_at=(occurred_at or timezone.now()).astimezone(UTC),
-            action=action,
-            entity_type=entity_type,
-            entity_id=str(entity_id or ""),
-            actor_type=actor_type,
-            actor_user_id=user_id,
-            actor_api_key_id=(ctx.actor_api_key_id or "") if actor_user_id is None else "",
-            actor_label=(actor_label or ctx.actor_label or "system")[:254],
-            request_id=ctx.request_id,
-            ip=ipaddress.ip_address(ctx.ip).compressed if ctx.ip else None,
-            user_agent=ctx.user_agent,
-            source=source or ctx.source,
-            details=clean_details,
-            details_digest=chain.details_digest(clean_details),
-        )
+        head = chain_head_locked()
+        event.sequence = head.sequence + 1
         event.hmac = chain.seal(previous_hmac=head.hmac, event=event)
-        event.save(force_insert=True)
-        head.sequence, head.hmac = event.sequence, event.hmac
-        head.save(update_fields=["sequence", "hmac"])
+        AuditEvent.objects.bulk_create([event])
+        AuditChainHead.objects.filter(pk=1).update(sequence=event.sequence, hmac=event.hmac)
     return event
 
 
@@ -185,7 +197,7 @@ def audit_prune(*, older_than: timedelta) -> AuditCheckpoint | None:
     cutoff = timezone.now() - older_than
     with transaction.atomic():
         # Holding the head keeps writers out while the prefix is cut.
-        AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        chain_head_locked()
         last = AuditEvent.objects.filter(recorded_at__lt=cutoff).order_by("-sequence").first()
         if last is None:
             return None

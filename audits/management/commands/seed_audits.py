@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits import chain
-from audits.models import ActorType, AuditChainHead, AuditEvent, Source
+from audits.models import ActorType, AuditEvent, Source
+from audits.services import chain_head_locked
 
 ACTIONS = [
     "prompt.created",
@@ -43,7 +44,7 @@ class Command(BaseCommand):
         while written < count:
             size = min(batch, count - written)
             with transaction.atomic():
-                head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+                head = chain_head_locked()
                 previous, rows = head.hmac, []
                 for offset in range(size):
                     sequence = head.sequence + offset + 1
