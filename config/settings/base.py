@@ -223,7 +223,6 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Parecer <no-reply@lo
 # --- Background tasks -------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 HOUSEKEEPING_INTERVAL = env.int("HOUSEKEEPING_INTERVAL", default=3600)
-TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=14)
 HEALTH_TASK_BACKLOG_MAX = env.int("HEALTH_TASK_BACKLOG_MAX", default=1000)
 
 # --- i18n ---------------------------------------------------------------------------------------
