@@ -9,6 +9,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict, EmailStr
 
 from accounts.models import ApiKeyScope, Role
+from audits.schemas import UtcDatetime
 
 
 class StrictIn(Schema):
@@ -94,7 +95,7 @@ class AcceptedOut(Schema):
 class ApiKeyIn(StrictIn):
     name: str = Field(min_length=1, max_length=100)
     scope: ApiKeyScope = ApiKeyScope.READ
-    expires_at: datetime | None = None
+    expires_at: UtcDatetime | None = None
 
 
 class ApiKeyOut(Schema):

@@ -20,7 +20,9 @@ _VERIFY_BATCH = 2000
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder
+    )
 
 
 def details_digest(details: dict) -> str:
@@ -110,6 +112,14 @@ def chain_verify() -> VerificationReport:
     redacted_ids = set(
         AuditEvent.objects.filter(action=REDACTION_ACTION).values_list("entity_id", flat=True)
     )
+    # Rows at or before the starting point have no link to check: any there were put there.
+    stray = AuditEvent.objects.filter(sequence__lt=expected_sequence).order_by("sequence").first()
+    if stray is not None:
+        return VerificationReport(
+            ok=False, checked=0, first_sequence=None, last_sequence=None,
+            broken_at_sequence=stray.sequence, broken_event_id=str(stray.id),
+            reason="an event sits before the start of the chain (inserted, or into a pruned range)",
+        )  # fmt: skip
     checked, first, last = 0, None, None
     events = AuditEvent.objects.order_by("sequence").filter(sequence__gte=expected_sequence)
     for event in events.iterator(chunk_size=_VERIFY_BATCH):
@@ -123,6 +133,8 @@ def chain_verify() -> VerificationReport:
             problem = "details were altered"
         elif event.redacted_at is not None and str(event.id) not in redacted_ids:
             problem = "event is marked redacted but no redaction was recorded"
+        elif event.redacted_at is not None and event.details:
+            problem = "details were written into a redacted event"
         if problem:
             return VerificationReport(
                 ok=False,

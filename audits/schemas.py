@@ -1,13 +1,21 @@
 """Request and response shapes of /audits."""
 
 import uuid
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, model_validator
+from pydantic import AfterValidator, ConfigDict, model_validator
 
 from audits.models import ActorType, ReviewStatus, Source
+
+
+def _assume_utc(value: datetime) -> datetime:
+    """ISO 8601 without an offset is read as UTC, the API's only time zone."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_assume_utc)]
 
 ACTION_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
 
@@ -19,7 +27,7 @@ class AuditEventIn(Schema):
     entity_type: str = Field(min_length=1, max_length=50)
     entity_id: str = Field("", max_length=64)
     details: dict[str, Any] = Field(default_factory=dict, description="At most 64 KiB as JSON")
-    occurred_at: datetime | None = Field(None, description="Defaults to now; not in the future")
+    occurred_at: UtcDatetime | None = Field(None, description="Defaults to now; not in the future")
 
 
 class ActorOut(Schema):
@@ -81,8 +89,12 @@ class AuditFilters(Schema):
     entity_id: str | None = Field(None, max_length=64)
     actor_id: uuid.UUID | None = None
     status: ReviewStatus | None = None
-    since: datetime | None = Field(None, description="occurred_at >= since (ISO 8601)")
-    until: datetime | None = Field(None, description="occurred_at < until (ISO 8601)")
+    since: UtcDatetime | None = Field(
+        None, description="occurred_at >= since (ISO 8601, UTC if no offset)"
+    )
+    until: UtcDatetime | None = Field(
+        None, description="occurred_at < until (ISO 8601, UTC if no offset)"
+    )
     q: str | None = Field(None, max_length=100, description="Search action, entity id, actor")
 
     @model_validator(mode="after")

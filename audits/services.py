@@ -18,18 +18,23 @@ DETAILS_MAX_BYTES = 64 * 1024
 FUTURE_SKEW = timedelta(seconds=5)  # tolerated clock difference for client-supplied times
 
 _SECRET_KEY_RE = re.compile(
-    r"pass(word|wd)?|secret|token|api[_-]?key|hash|authorization|cookie", re.I
+    r"pass(word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|hash|authorization|cookie"
+    r"|credential|(^|_)pin($|_)|otp|cvv|ssn",
+    re.I,
 )
 _HARMLESS_SUFFIXES = ("_id", "_prefix", "_type", "_count", "_at")
 REDACTED = "[redacted]"
 
 
 def _looks_secret(key: Any, value: Any) -> bool:
-    # Numbers and flags are never secrets ("revoked_tokens": 3); ids and prefixes are public.
-    if value is None or isinstance(value, bool | int | float):
-        return False
+    # Ids, prefixes and timestamps are public; so are counts ("revoked_tokens": 3), but a
+    # numeric PIN or password is not.
     name = str(key)
-    return bool(_SECRET_KEY_RE.search(name)) and not name.endswith(_HARMLESS_SUFFIXES)
+    if value is None or isinstance(value, bool) or name.endswith(_HARMLESS_SUFFIXES):
+        return False
+    if isinstance(value, int | float) and (name.endswith("s") or name.endswith("_count")):
+        return False
+    return bool(_SECRET_KEY_RE.search(name))
 
 
 def secrets_scrub(value: Any) -> Any:
@@ -51,6 +56,16 @@ def changes_between(before: dict, after: dict) -> dict:
         for field in sorted(set(before) | set(after))
         if before.get(field) != after.get(field)
     }
+
+
+def _ip_normalised(ip: str | None) -> str | None:
+    """As the database stores it: compressed, without an IPv6 zone (``fe80::1%eth0``)."""
+    if not ip:
+        return None
+    try:
+        return ipaddress.ip_address(ip.split("%", 1)[0]).compressed
+    except ValueError:
+        return None
 
 
 def chain_head_locked() -> AuditChainHead:
@@ -100,7 +115,7 @@ def audit_event_record(
         actor_api_key_id=(ctx.actor_api_key_id or "") if actor_user_id is None else "",
         actor_label=(actor_label or ctx.actor_label or "system")[:254],
         request_id=ctx.request_id,
-        ip=ipaddress.ip_address(ctx.ip).compressed if ctx.ip else None,
+        ip=_ip_normalised(ctx.ip),
         user_agent=ctx.user_agent,
         source=source or ctx.source,
         details=clean_details,

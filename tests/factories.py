@@ -12,7 +12,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         model = User
 
     email = factory.Sequence(lambda n: f"person{n}@example.com")
-    full_name = factory.Faker("name")
+    full_name = factory.Sequence(lambda n: f"Person {n}")
     role = Role.USER
     is_active = True
 

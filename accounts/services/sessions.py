@@ -102,6 +102,14 @@ def refresh(*, refresh_token: str) -> IssuedTokens:
         elif token.revoked_at is None and token.expires_at > now and token.user.is_active:
             token.used_at = now
             token.save(update_fields=["used_at"])
+            audit_event_record(
+                action="auth.token.refreshed",
+                entity_type="user",
+                entity_id=token.user_id,
+                actor_user_id=str(token.user_id),
+                actor_label=token.user.email,
+                details={"family": str(token.family)},
+            )
             return _issue(user=token.user, family=token.family)
     raise NotAuthenticated("The refresh token is not valid.", code="invalid_token")
 
