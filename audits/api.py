@@ -74,6 +74,13 @@ def audit_event_export(request: HttpRequest, filters: Query[schemas.ExportFilter
     return response
 
 
+def _csv_safe(value):
+    """Cells a spreadsheet would run as a formula are prefixed with a quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _csv_lines(rows: Iterator[dict]) -> Iterator[str]:
     columns = list(schemas.AuditEventOut.model_fields)
     buffer = io.StringIO()
@@ -82,7 +89,7 @@ def _csv_lines(rows: Iterator[dict]) -> Iterator[str]:
     for row in rows:
         row["actor"] = json.dumps(row["actor"])
         row["details"] = json.dumps(row["details"])
-        writer.writerow(row)
+        writer.writerow({key: _csv_safe(value) for key, value in row.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
 
 GENESIS = "0" * 64
 REDACTION_ACTION = "audit.event.redacted"
@@ -87,8 +88,25 @@ class VerificationReport:
 
 
 def chain_verify() -> VerificationReport:
-    """Walk the chain in sequence order in constant memory; report the first broken link."""
+    """Walk the chain in sequence order in constant memory; report the first broken link.
+
+    Runs on one snapshot (REPEATABLE READ on PostgreSQL), reading the head first, so writers
+    appending meanwhile neither hide events nor look like deletions.
+    """
+    if connection.in_atomic_block:  # already inside a transaction (tests, callers)
+        return _walk()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return _walk()
+
+
+def _walk() -> VerificationReport:
     from audits.models import AuditChainHead, AuditCheckpoint, AuditEvent
+
+    head = AuditChainHead.objects.filter(pk=1).first()
+    head_sequence = head.sequence if head else 0
 
     checkpoint = AuditCheckpoint.objects.order_by("-sequence").first()
     previous_hmac, expected_sequence = GENESIS, 1
@@ -121,7 +139,9 @@ def chain_verify() -> VerificationReport:
             reason="an event sits before the start of the chain (inserted, or into a pruned range)",
         )  # fmt: skip
     checked, first, last = 0, None, None
-    events = AuditEvent.objects.order_by("sequence").filter(sequence__gte=expected_sequence)
+    events = AuditEvent.objects.order_by("sequence").filter(
+        sequence__gte=expected_sequence, sequence__lte=head_sequence
+    )
     for event in events.iterator(chunk_size=_VERIFY_BATCH):
         first = first if first is not None else event.sequence
         problem = ""
@@ -148,8 +168,13 @@ def chain_verify() -> VerificationReport:
         previous_hmac, expected_sequence, last = event.hmac, event.sequence + 1, event.sequence
         checked += 1
 
-    head = AuditChainHead.objects.filter(pk=1).first()
-    head_sequence = head.sequence if head else 0
+    beyond = AuditEvent.objects.filter(sequence__gt=head_sequence).order_by("sequence").first()
+    if beyond is not None:
+        return VerificationReport(
+            ok=False, checked=checked, first_sequence=first, last_sequence=last,
+            broken_at_sequence=beyond.sequence, broken_event_id=str(beyond.id),
+            reason="an event sits beyond the head of the chain (inserted)",
+        )  # fmt: skip
     if head_sequence != expected_sequence - 1:
         return VerificationReport(
             ok=False,

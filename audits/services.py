@@ -19,7 +19,7 @@ FUTURE_SKEW = timedelta(seconds=5)  # tolerated clock difference for client-supp
 
 _SECRET_KEY_RE = re.compile(
     r"pass(word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|hash|authorization|cookie"
-    r"|credential|(^|_)pin($|_)|otp|cvv|ssn",
+    r"|credential|(^|_)(pin|otp|cvv|ssn)($|_)",
     re.I,
 )
 _HARMLESS_SUFFIXES = ("_id", "_prefix", "_type", "_count", "_at")
@@ -35,6 +35,17 @@ def _looks_secret(key: Any, value: Any) -> bool:
     if isinstance(value, int | float) and (name.endswith("s") or name.endswith("_count")):
         return False
     return bool(_SECRET_KEY_RE.search(name))
+
+
+def _jsonb_exact(value: Any) -> Any:
+    """Integral floats beyond 2**53 come back from jsonb as integers: store them as such."""
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _jsonb_exact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonb_exact(item) for item in value]
+    return value
 
 
 def secrets_scrub(value: Any) -> Any:
@@ -104,7 +115,7 @@ def audit_event_record(
         actor_type = ActorType.SYSTEM
     # Stored exactly as it will read back (datetimes and UUIDs as strings), so the sealed digest
     # matches the row on every database.
-    clean_details = json.loads(chain.canonical_json(secrets_scrub(details or {})))
+    clean_details = _jsonb_exact(json.loads(chain.canonical_json(secrets_scrub(details or {}))))
     event = AuditEvent(
         occurred_at=(occurred_at or timezone.now()).astimezone(UTC),
         action=action,

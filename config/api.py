@@ -10,6 +10,7 @@ from accounts.auth import API_AUTH
 from analyses.api import router as analyses_router
 from audits.api import router as audits_router
 from config.errors import ErrorOut, install_exception_handlers
+from config.parser import StrictJSONParser
 from files.api import router as files_router
 from prompts.api import configurations_router
 from prompts.api import router as prompts_router
@@ -59,6 +60,7 @@ api = ParecerAPI(
     ),
     urls_namespace="api",
     auth=API_AUTH,
+    parser=StrictJSONParser(),
     docs_url="/docs",
     openapi_url="/openapi.json",
 )

@@ -128,6 +128,8 @@ def response_for_exception(exc: BaseException) -> JsonResponse:
             status=401, message="Authentication credentials are missing or invalid."
         )
     if isinstance(exc, HttpError):
+        if isinstance(exc.__cause__, DomainError):  # raised by the strict parser, wrapped by ninja
+            return response_for_exception(exc.__cause__)
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
             return error_response(
                 status=400, code="malformed_json", message="The request body is not valid JSON."

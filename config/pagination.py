@@ -2,10 +2,20 @@
 
 Set as NINJA_PAGINATION_CLASS, so every app paginates with plain ``@paginate`` from ninja.
 A page_size above 50 is a 422, not silently clipped; a page past the end is an empty ``items``.
+
+Two things keep large tables fast (docs/performance.md):
+- counts are exact up to ``COUNT_EXACT_UP_TO`` rows; above that the exact count is computed once
+  and cached for ``COUNT_CACHE_SECONDS`` (a big, busy list may show a count a few seconds old);
+- a deep page on a queryset ordered by one unique field is a "deferred join": the offset walks an
+  index of that field only, then the page's rows are fetched by key.
 """
 
+import hashlib
 from typing import Any
 
+import structlog
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Schema
@@ -13,6 +23,53 @@ from ninja.pagination import PaginationBase
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 50
+COUNT_EXACT_UP_TO = 1000
+COUNT_CACHE_SECONDS = 30
+DEFERRED_JOIN_FROM_OFFSET = 200
+
+logger = structlog.get_logger("parecer.pagination")
+
+
+def _count(queryset: QuerySet) -> int:
+    capped = queryset[: COUNT_EXACT_UP_TO + 1].count()
+    if capped <= COUNT_EXACT_UP_TO:
+        return capped
+    try:
+        key = "count:" + hashlib.sha256(str(queryset.query).encode()).hexdigest()
+    except EmptyResultSet:
+        return 0
+    try:
+        cached = cache.get(key)
+    except Exception as exc:  # a cache outage costs time, not the answer
+        logger.warning("count_cache_unavailable", error=str(exc)[:200])
+        return queryset.count()
+    if cached is None:
+        cached = queryset.count()
+        try:
+            cache.set(key, cached, COUNT_CACHE_SECONDS)
+        except Exception as exc:
+            logger.warning("count_cache_unavailable", error=str(exc)[:200])
+    return cached
+
+
+def _unique_order_field(queryset: QuerySet) -> str | None:
+    order = queryset.query.order_by
+    if len(order) != 1:
+        return None
+    name = order[0].lstrip("-")
+    try:
+        field = queryset.model._meta.get_field(name)
+    except Exception:
+        return None
+    return name if (field.unique or field.primary_key) else None
+
+
+def _page(queryset: QuerySet, offset: int, size: int) -> list:
+    key_field = _unique_order_field(queryset) if offset >= DEFERRED_JOIN_FROM_OFFSET else None
+    if key_field is None:
+        return list(queryset[offset : offset + size])
+    keys = list(queryset.values_list(key_field, flat=True)[offset : offset + size])
+    return list(queryset.filter(**{f"{key_field}__in": keys}))
 
 
 class PagePagination(PaginationBase):
@@ -30,9 +87,13 @@ class PagePagination(PaginationBase):
         self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any
     ) -> dict:
         offset = (pagination.page - 1) * pagination.page_size
+        if isinstance(queryset, QuerySet):
+            items, count = _page(queryset, offset, pagination.page_size), _count(queryset)
+        else:
+            items, count = list(queryset[offset : offset + pagination.page_size]), len(queryset)
         return {
-            "items": list(queryset[offset : offset + pagination.page_size]),
-            "count": queryset.count() if isinstance(queryset, QuerySet) else len(queryset),
+            "items": items,
+            "count": count,
             "page": pagination.page,
             "page_size": pagination.page_size,
         }

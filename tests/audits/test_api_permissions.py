@@ -145,9 +145,7 @@ def test_another_users_event_is_indistinguishable_from_a_missing_one(client, bea
     theirs = record_as(UserFactory())
 
     hidden = client.get(f"/api/v1/audits/{theirs.pk}", **bearer(person))
-    missing = client.get(
-        "/api/v1/audits/00000000-0000-4000-8000-000000000000", **bearer(person)
-    )
+    missing = client.get("/api/v1/audits/00000000-0000-4000-8000-000000000000", **bearer(person))
 
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json()["error"]["message"] == missing.json()["error"]["message"]

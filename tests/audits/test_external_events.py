@@ -122,7 +122,10 @@ def test_unknown_or_invalid_fields_are_refused(client, user, bearer, changes):
 
 def test_a_missing_required_field_is_refused(client, user, bearer):
     response = client.post(
-        "/api/v1/audits", {"action": "invoice.paid"}, content_type="application/json", **bearer(user)
+        "/api/v1/audits",
+        {"action": "invoice.paid"},
+        content_type="application/json",
+        **bearer(user),
     )
 
     assert response.status_code == 422
@@ -198,3 +201,16 @@ def test_a_read_key_cannot_record(client, user, api_key_headers):
     assert response.status_code == 403
     assert error_code(response) == "insufficient_scope"
     assert not AuditEvent.objects.filter(action=EVENT["action"]).exists()
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_non_standard_json_numbers_in_details_are_a_client_error(client, user, bearer, value):
+    # PRODUCT BUG: Python's JSON parser accepts NaN/Infinity, pydantic lets them through
+    # dict[str, Any], and the INSERT fails (SQLite's JSON_VALID check, PostgreSQL's jsonb):
+    # a 500 for what is a malformed body (400 malformed_json, or 422).
+    body = '{"action": "invoice.paid", "entity_type": "invoice", "details": {"x": ' + value + "}}"
+
+    response = client.post("/api/v1/audits", body, content_type="application/json", **bearer(user))
+
+    assert response.status_code in (400, 422), response.content
+    assert not AuditEvent.objects.exists()

@@ -68,7 +68,10 @@ def test_an_admin_update_stores_only_the_changed_fields(client, admin, bearer):
     target = UserFactory(full_name="Grace Hopper")
 
     response = patch_json(
-        client, f"/users/{target.pk}", {"role": "staff", "full_name": "Grace Hopper"}, **bearer(admin)
+        client,
+        f"/users/{target.pk}",
+        {"role": "staff", "full_name": "Grace Hopper"},
+        **bearer(admin),
     )
 
     assert response.status_code == 200, response.content
@@ -311,4 +314,3 @@ def test_occurred_at_defaults_to_now_and_is_stored_in_utc():
     assert event.occurred_at == yesterday
     assert event.occurred_at.utcoffset() == timedelta(0)
     assert chain_verify().ok
-

@@ -202,9 +202,7 @@ def test_staff_cannot_redact(client, staff, bearer, event):
 
 
 def test_redacting_a_missing_event_is_404(client, admin, bearer):
-    response = client.delete(
-        "/api/v1/audits/00000000-0000-4000-8000-000000000000", **bearer(admin)
-    )
+    response = client.delete("/api/v1/audits/00000000-0000-4000-8000-000000000000", **bearer(admin))
 
     assert response.status_code == 404
     assert not AuditEvent.objects.exists()
