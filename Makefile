@@ -7,7 +7,6 @@ PY       := $(VENV)/bin/python
 PYTHON   ?= $(shell scripts/find-python.sh)
 LOCK     := requirements.lock
 STAMP    := $(VENV)/.installed
-export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
