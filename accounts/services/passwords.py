@@ -26,21 +26,28 @@ def password_validate(*, password: str, user: User | None, field: str) -> None:
         ) from exc
 
 
-def password_change(*, user: User, current_password: str, new_password: str) -> None:
-    """Needs the current password; signs every other session out."""
-    if not user.check_password(current_password):
-        raise NotAuthenticated("The current password is incorrect.", code="invalid_credentials")
+def _password_replace(*, user: User, new_password: str, action: str) -> None:
+    """Validate, store, end every session, and audit with the user as the actor."""
     password_validate(password=new_password, user=user, field="new_password")
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password", "updated_at"])
         revoked = refresh_tokens_revoke_all(user=user)
         audit_event_record(
-            action="auth.password.changed",
+            action=action,
             entity_type="user",
             entity_id=user.pk,
+            actor_user_id=str(user.pk),
+            actor_label=user.email,
             details={"revoked_refresh_tokens": revoked},
         )
+
+
+def password_change(*, user: User, current_password: str, new_password: str) -> None:
+    """Needs the current password; signs every other session out."""
+    if not user.check_password(current_password):
+        raise NotAuthenticated("The current password is incorrect.", code="invalid_credentials")
+    _password_replace(user=user, new_password=new_password, action="auth.password.changed")
 
 
 def password_reset_request(*, email: str) -> None:
@@ -74,17 +81,5 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     user = _user_from_uid(uid)
     if user is None or not password_reset_tokens.check_token(user, token):
         raise InvalidInput("The reset link is invalid or has expired.", code="invalid_reset_link")
-    password_validate(password=new_password, user=user, field="new_password")
-    with transaction.atomic():
-        user.set_password(new_password)
-        user.save(update_fields=["password", "updated_at"])
-        revoked = refresh_tokens_revoke_all(user=user)
-        audit_event_record(
-            action="auth.password.reset",
-            entity_type="user",
-            entity_id=user.pk,
-            actor_user_id=str(user.pk),
-            actor_label=user.email,
-            details={"revoked_refresh_tokens": revoked},
-        )
+    _password_replace(user=user, new_password=new_password, action="auth.password.reset")
     return user

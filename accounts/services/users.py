@@ -19,6 +19,20 @@ def _guard_last_admin(*, target: User, role: str, is_active: bool) -> None:
         )
 
 
+def _user_change_audit(*, user: User, changes: dict) -> None:
+    """One event per change, named by its most significant part; deactivation signs out."""
+    if changes.get("is_active", {}).get("after") is False:
+        action = "user.deactivated"
+        changes["revoked_refresh_tokens"] = refresh_tokens_revoke_all(user=user)
+    elif "role" in changes:
+        action = "user.role.changed"
+    elif "is_active" in changes:
+        action = "user.reactivated"
+    else:
+        action = "user.updated"
+    audit_event_record(action=action, entity_type="user", entity_id=user.pk, details=changes)
+
+
 def user_update(
     *,
     target: User,
@@ -46,17 +60,7 @@ def user_update(
         if not changes:
             return target
         target.save(update_fields=["role", "is_active", "full_name", "updated_at"])
-        # One event per change request, named by its most significant part.
-        if changes.get("is_active", {}).get("after") is False:
-            action = "user.deactivated"
-            changes["revoked_refresh_tokens"] = refresh_tokens_revoke_all(user=target)
-        elif "role" in changes:
-            action = "user.role.changed"
-        elif "is_active" in changes:
-            action = "user.reactivated"
-        else:
-            action = "user.updated"
-        audit_event_record(action=action, entity_type="user", entity_id=target.pk, details=changes)
+        _user_change_audit(user=target, changes=changes)
     return target
 
 
@@ -96,12 +100,5 @@ def user_save_from_admin(*, user: User, before: dict | None, password: str | Non
         user.save()
         if not changes:
             return user
-        if changes.get("is_active", {}).get("after") is False:
-            action = "user.deactivated"
-            changes["revoked_refresh_tokens"] = refresh_tokens_revoke_all(user=user)
-        elif "role" in changes:
-            action = "user.role.changed"
-        else:
-            action = "user.updated"
-        audit_event_record(action=action, entity_type="user", entity_id=user.pk, details=changes)
+        _user_change_audit(user=user, changes=changes)
     return user
