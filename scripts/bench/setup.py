@@ -1,35 +1,77 @@
-"""Bench fixtures on the bench database: a staff user, a long-lived JWT, a read+write API key,
-and (when asked) enough seeded audit events. Prints shell `export` lines."""
+"""Bench fixtures on the bench database; prints shell `export` lines for scripts/bench.sh.
+
+A staff user bench@example.com with a known password, an access JWT (lifetime ACCESS_TOKEN_TTL,
+signed with the same JWT_SIGNING_KEY the server gets), a read+write API key (reused across runs
+while it still works: .bench/api_key), and the audit table seeded up to BENCH_AUDIT_EVENTS rows.
+Run with the production environment: PYTHONPATH=. python scripts/bench/setup.py
+"""
 
 import os
 import sys
+from pathlib import Path
 
 import django
 
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
-from accounts.models import Role, User  # noqa: E402
+from accounts.models import ApiKey, ApiKeyScope, Role, User  # noqa: E402
 from accounts.services.api_keys import api_key_create  # noqa: E402
-from accounts.tokens import access_token_issue  # noqa: E402
+from accounts.tokens import access_token_issue, sha256_hex  # noqa: E402
 from audits.models import AuditEvent  # noqa: E402
 
+EMAIL = "bench@example.com"
 PASSWORD = "bench-password-not-secret-1"
+KEY_FILE = Path(os.environ.get("BENCH_STATE_DIR", ".bench")) / "api_key"
 
-user = User.objects.filter(email="bench@example.com").first()
-if user is None:
-    user = User.objects.create_user(email="bench@example.com", password=PASSWORD, role=Role.STAFF)
-token, _ = access_token_issue(user_id=user.pk)
-_, key = api_key_create(user=user, name="bench", scope="read+write")
+
+def bench_user() -> User:
+    user = User.objects.filter(email=EMAIL).first()
+    if user is None:
+        return User.objects.create_user(email=EMAIL, password=PASSWORD, role=Role.STAFF)
+    changed = []
+    if not user.check_password(
+        PASSWORD
+    ):  # a correct password: the login scenario must not lock out
+        user.set_password(PASSWORD)
+        changed.append("password")
+    if user.role != Role.STAFF or not user.is_active:
+        user.role, user.is_active = Role.STAFF, True
+        changed += ["role", "is_active"]
+    if changed:
+        user.save()
+    return user
+
+
+def bench_api_key(user: User) -> str:
+    if KEY_FILE.exists():
+        key = KEY_FILE.read_text().strip()
+        row = ApiKey.objects.filter(key_hash=sha256_hex(key), user=user, revoked_at=None).first()
+        usable = row and row.scope == ApiKeyScope.READ_WRITE
+        if usable and (row.expires_at is None or row.expires_at > timezone.now()):
+            return key
+    _, key = api_key_create(user=user, name="bench", scope=ApiKeyScope.READ_WRITE)
+    KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+    KEY_FILE.write_text(key + "\n")
+    KEY_FILE.chmod(0o600)
+    return key
+
+
+user = bench_user()
+token, ttl = access_token_issue(user_id=user.pk)
+key = bench_api_key(user)
 
 wanted = int(os.environ.get("BENCH_AUDIT_EVENTS", "0"))
 have = AuditEvent.objects.count()
 if wanted > have:
-    print(f"seeding {wanted - have} audit events (once) ...", file=sys.stderr)
+    print(f"seeding {wanted - have} audit events (once; ~4 min per million) ...", file=sys.stderr)
     call_command("seed_audits", str(wanted - have), stdout=sys.stderr)
+    have = AuditEvent.objects.count()
+invoice_paid = AuditEvent.objects.filter(action="invoice.paid").count()
 
-print(f"export BENCH_JWT='{token}'")
+print(f"export BENCH_JWT='{token}' BENCH_JWT_TTL='{ttl}'")
 print(f"export BENCH_API_KEY='{key}'")
-print(f"export BENCH_EMAIL='bench@example.com' BENCH_PASSWORD='{PASSWORD}'")
-print(f"export BENCH_AUDIT_ROWS='{AuditEvent.objects.count()}'")
+print(f"export BENCH_EMAIL='{EMAIL}' BENCH_PASSWORD='{PASSWORD}'")
+print(f"export BENCH_AUDIT_ROWS='{have}' BENCH_AUDIT_INVOICE_PAID='{invoice_paid}'")
