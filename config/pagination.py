@@ -6,8 +6,10 @@ A page_size above 50 is a 422, not silently clipped; a page past the end is an e
 Two things keep large tables fast (docs/performance.md):
 - counts are exact up to ``COUNT_EXACT_UP_TO`` rows; above that the exact count is computed once
   and cached for ``COUNT_CACHE_SECONDS`` (a big, busy list may show a count a few seconds old);
-- a deep page on a queryset ordered by one unique field is a "deferred join": the offset walks an
-  index of that field only, then the page's rows are fetched by key.
+- a queryset ordered by one unique field is paged as a "deferred join": the page's keys come from
+  an index alone (an index-only scan of e.g. ``(action, sequence)``), then its rows by key. Deep
+  pages skip the heap, and page 1 cannot be planned as a backward walk of the whole table that
+  filters row by row (what PostgreSQL picks when the newest rows rarely match the filter).
 """
 
 import hashlib
@@ -25,7 +27,6 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 50
 COUNT_EXACT_UP_TO = 1000
 COUNT_CACHE_SECONDS = 30
-DEFERRED_JOIN_FROM_OFFSET = 200
 
 logger = structlog.get_logger("parecer.pagination")
 
@@ -65,7 +66,7 @@ def _unique_order_field(queryset: QuerySet) -> str | None:
 
 
 def _page(queryset: QuerySet, offset: int, size: int) -> list:
-    key_field = _unique_order_field(queryset) if offset >= DEFERRED_JOIN_FROM_OFFSET else None
+    key_field = _unique_order_field(queryset)
     if key_field is None:
         return list(queryset[offset : offset + size])
     keys = list(queryset.values_list(key_field, flat=True)[offset : offset + size])
