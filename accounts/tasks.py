@@ -40,10 +40,16 @@ def expired_sessions_clear() -> dict:
     return {"removed": removed}
 
 
-def _mail(*, to: str, subject: str, body: str) -> None:
+def _link_mail_send(*, user, link_parts, path: str, subject: str, body) -> dict:
+    """E-mail the user a frontend link carrying ``uid`` and ``token``; ``body(link)`` words it."""
     from django.core.mail import send_mail
 
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+    if user is None:
+        return {"sent": False}
+    uid, token = link_parts(user=user)
+    link = f"{settings.FRONTEND_URL}/{path}?uid={uid}&token={token}"
+    send_mail(subject, body(link), settings.DEFAULT_FROM_EMAIL, [user.email])
+    return {"sent": True}
 
 
 @task()
@@ -54,17 +60,17 @@ def password_reset_email_send(*, user_id: str) -> dict:
     from accounts.services.passwords import password_reset_link_parts
 
     user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return {"sent": False}
-    uid, token = password_reset_link_parts(user=user)
-    link = f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}"
-    _mail(
-        to=user.email,
+    return _link_mail_send(
+        user=user,
+        link_parts=password_reset_link_parts,
+        path="reset-password",
         subject="Reset your Parecer password",
-        body=f"Someone asked to reset the password of {user.email}.\n\nTo choose a new one, open "
-        f"{link}\n\nThe link works once, for one hour. If it was not you, ignore this e-mail.",
+        body=lambda link: (
+            f"Someone asked to reset the password of {user.email}.\n\nTo choose a "
+            f"new one, open {link}\n\nThe link works once, for one hour. If it was not you, ignore "
+            "this e-mail."
+        ),
     )
-    return {"sent": True}
 
 
 @task()
@@ -75,13 +81,10 @@ def email_verification_send(*, user_id: str) -> dict:
     from accounts.services.profile import email_verification_link_parts
 
     user = User.objects.filter(pk=user_id, email_verified_at__isnull=True).first()
-    if user is None:
-        return {"sent": False}
-    uid, token = email_verification_link_parts(user=user)
-    link = f"{settings.FRONTEND_URL}/verify-email?uid={uid}&token={token}"
-    _mail(
-        to=user.email,
+    return _link_mail_send(
+        user=user,
+        link_parts=email_verification_link_parts,
+        path="verify-email",
         subject="Verify your e-mail address for Parecer",
-        body=f"To confirm {user.email} for your Parecer account, open {link}",
+        body=lambda link: f"To confirm {user.email} for your Parecer account, open {link}",
     )
-    return {"sent": True}

@@ -75,6 +75,20 @@ class VerificationReport:
     broken_event_id: str | None = None
     reason: str = ""
 
+    @classmethod
+    def broken(
+        cls, *, at: int, reason: str, event=None, checked: int = 0, first=None, last=None
+    ) -> "VerificationReport":
+        return cls(
+            ok=False,
+            checked=checked,
+            first_sequence=first,
+            last_sequence=last,
+            broken_at_sequence=at,
+            broken_event_id=str(event.id) if event is not None else None,
+            reason=reason,
+        )
+
     def as_dict(self) -> dict:
         return {
             "ok": self.ok,
@@ -117,13 +131,8 @@ def _walk() -> VerificationReport:
             pruned_count=checkpoint.pruned_count,
         )
         if not hmac.compare_digest(signature, checkpoint.signature):
-            return VerificationReport(
-                ok=False,
-                checked=0,
-                first_sequence=None,
-                last_sequence=None,
-                broken_at_sequence=checkpoint.sequence,
-                reason="prune checkpoint signature is invalid",
+            return VerificationReport.broken(
+                at=checkpoint.sequence, reason="prune checkpoint signature is invalid"
             )
         previous_hmac, expected_sequence = checkpoint.hmac, checkpoint.sequence + 1
 
@@ -133,11 +142,11 @@ def _walk() -> VerificationReport:
     # Rows at or before the starting point have no link to check: any there were put there.
     stray = AuditEvent.objects.filter(sequence__lt=expected_sequence).order_by("sequence").first()
     if stray is not None:
-        return VerificationReport(
-            ok=False, checked=0, first_sequence=None, last_sequence=None,
-            broken_at_sequence=stray.sequence, broken_event_id=str(stray.id),
+        return VerificationReport.broken(
+            at=stray.sequence,
+            event=stray,
             reason="an event sits before the start of the chain (inserted, or into a pruned range)",
-        )  # fmt: skip
+        )
     checked, first, last = 0, None, None
     events = AuditEvent.objects.order_by("sequence").filter(
         sequence__gte=expected_sequence, sequence__lte=head_sequence
@@ -156,32 +165,33 @@ def _walk() -> VerificationReport:
         elif event.redacted_at is not None and event.details:
             problem = "details were written into a redacted event"
         if problem:
-            return VerificationReport(
-                ok=False,
-                checked=checked,
-                first_sequence=first,
-                last_sequence=last,
-                broken_at_sequence=expected_sequence,
-                broken_event_id=str(event.id),
+            return VerificationReport.broken(
+                at=expected_sequence,
+                event=event,
                 reason=problem,
+                checked=checked,
+                first=first,
+                last=last,
             )
         previous_hmac, expected_sequence, last = event.hmac, event.sequence + 1, event.sequence
         checked += 1
 
     beyond = AuditEvent.objects.filter(sequence__gt=head_sequence).order_by("sequence").first()
     if beyond is not None:
-        return VerificationReport(
-            ok=False, checked=checked, first_sequence=first, last_sequence=last,
-            broken_at_sequence=beyond.sequence, broken_event_id=str(beyond.id),
+        return VerificationReport.broken(
+            at=beyond.sequence,
+            event=beyond,
             reason="an event sits beyond the head of the chain (inserted)",
-        )  # fmt: skip
-    if head_sequence != expected_sequence - 1:
-        return VerificationReport(
-            ok=False,
             checked=checked,
-            first_sequence=first,
-            last_sequence=last,
-            broken_at_sequence=expected_sequence,
+            first=first,
+            last=last,
+        )
+    if head_sequence != expected_sequence - 1:
+        return VerificationReport.broken(
+            at=expected_sequence,
+            checked=checked,
+            first=first,
+            last=last,
             reason=f"the chain ends at {expected_sequence - 1} but the head says {head_sequence}: "
             "events at the end were deleted",
         )
