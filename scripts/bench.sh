@@ -45,12 +45,7 @@ if [ ! -f "$state/env" ]; then
   rm -f "$state/api_key"
   psql_admin -c "DROP DATABASE IF EXISTS $db" >/dev/null
 fi
-set -a; . "$state/env"; set +a
-export DJANGO_SETTINGS_MODULE=config.settings.prod ALLOWED_HOSTS=127.0.0.1,localhost
-export SECURE_SSL_REDIRECT=false LOG_LEVEL=WARNING ACCESS_TOKEN_TTL=86400
-export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$db REDIS_URL=redis://127.0.0.1:6379/2
-export THROTTLE_LOGIN=1000000/min
-unset METRICS_TOKEN
+. scripts/bench/env.sh  # the database is $db
 export BIND=127.0.0.1:$port WEB_CONCURRENCY=2 GUNICORN_THREADS=${BENCH_THREADS:-4}
 worker_class=${BENCH_WORKER_CLASS:-gthread}
 case $worker_class in
