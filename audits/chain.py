@@ -2,7 +2,9 @@
 
 hmac_n = HMAC-SHA256(AUDIT_HMAC_KEY, hmac_{n-1} || canonical(event_n)), starting from 64 zeros or
 from the newest signed prune checkpoint. Changing, deleting or inserting a row breaks the link at
-that row; the key is separate from SECRET_KEY so rotating one does not invalidate the other.
+that row. One thing the database alone cannot reveal: deleting the newest events *and* rolling the
+head row back to an older event; the ``head_hmac`` that verification reports is the anchor to keep
+elsewhere (logs, a ticket) for that. The key is separate from SECRET_KEY.
 """
 
 import hashlib
@@ -74,6 +76,9 @@ class VerificationReport:
     broken_at_sequence: int | None = None
     broken_event_id: str | None = None
     reason: str = ""
+    # The HMAC of the newest verified event: record it outside the database now and then; only an
+    # outside anchor reveals the newest events deleted together with the head row rolled back.
+    head_hmac: str | None = None
 
     @classmethod
     def broken(
@@ -98,6 +103,7 @@ class VerificationReport:
             "broken_at_sequence": self.broken_at_sequence,
             "broken_event_id": self.broken_event_id,
             "reason": self.reason,
+            "head_hmac": self.head_hmac,
         }
 
 
@@ -117,7 +123,7 @@ def chain_verify() -> VerificationReport:
 
 
 def _walk() -> VerificationReport:
-    from audits.models import AuditChainHead, AuditCheckpoint, AuditEvent
+    from audits.models import AuditChainHead, AuditCheckpoint, AuditEvent, Source
 
     head = AuditChainHead.objects.filter(pk=1).first()
     head_sequence = head.sequence if head else 0
@@ -137,7 +143,9 @@ def _walk() -> VerificationReport:
         previous_hmac, expected_sequence = checkpoint.hmac, checkpoint.sequence + 1
 
     redacted_ids = set(
-        AuditEvent.objects.filter(action=REDACTION_ACTION).values_list("entity_id", flat=True)
+        AuditEvent.objects.filter(action=REDACTION_ACTION)
+        .exclude(source=Source.EXTERNAL)  # only Parecer's own records vouch for a redaction
+        .values_list("entity_id", flat=True)
     )
     # Rows at or before the starting point have no link to check: any there were put there.
     stray = AuditEvent.objects.filter(sequence__lt=expected_sequence).order_by("sequence").first()
@@ -195,4 +203,10 @@ def _walk() -> VerificationReport:
             reason=f"the chain ends at {expected_sequence - 1} but the head says {head_sequence}: "
             "events at the end were deleted",
         )
-    return VerificationReport(ok=True, checked=checked, first_sequence=first, last_sequence=last)
+    return VerificationReport(
+        ok=True,
+        checked=checked,
+        first_sequence=first,
+        last_sequence=last,
+        head_hmac=previous_hmac if checked else None,
+    )

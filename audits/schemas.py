@@ -11,8 +11,13 @@ from audits.models import ActorType, ReviewStatus, Source
 
 
 def _assume_utc(value: datetime) -> datetime:
-    """ISO 8601 without an offset is read as UTC, the API's only time zone."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    """ISO 8601 without an offset is read as UTC, the API's only time zone; the result is in UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the years 1 to 9999 once converted to UTC") from None
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_assume_utc)]
@@ -125,3 +130,6 @@ class VerificationOut(Schema):
     broken_at_sequence: int | None
     broken_event_id: str | None
     reason: str
+    head_hmac: str | None = Field(
+        None, description="HMAC of the newest event: keep it outside the database as an anchor"
+    )

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits import chain, context
-from audits.errors import DomainError, InvalidInput
+from audits.errors import Conflict, DomainError, InvalidInput, NotFound
 from audits.models import ActorType, AuditChainHead, AuditCheckpoint, AuditEvent, Source
 
 DETAILS_MAX_BYTES = 64 * 1024
@@ -19,11 +19,16 @@ FUTURE_SKEW = timedelta(seconds=5)  # tolerated clock difference for client-supp
 
 _SECRET_KEY_RE = re.compile(
     r"pass(word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|hash|authorization|cookie"
-    r"|credential|(^|_)(pin|otp|cvv|ssn)($|_)",
+    r"|credential|pwd|jwt|bearer|session|signing[_-]?key"
+    r"|(^|_)(pin|otp|cvv|ssn|pass)($|_)|(^|_)(access|refresh)$",
     re.I,
 )
 _HARMLESS_SUFFIXES = ("_id", "_prefix", "_type", "_count", "_at")
 REDACTED = "[redacted]"
+# What Parecer records about itself; external systems may not write events that look like it.
+RESERVED_NAMESPACES = frozenset(
+    {"audit", "auth", "user", "users", "sessions", "api_key", "prompt", "analysis", "file"}
+)
 
 
 def _looks_secret(key: Any, value: Any) -> bool:
@@ -32,15 +37,18 @@ def _looks_secret(key: Any, value: Any) -> bool:
     name = str(key)
     if value is None or isinstance(value, bool) or name.endswith(_HARMLESS_SUFFIXES):
         return False
-    if isinstance(value, int | float) and (name.endswith("s") or name.endswith("_count")):
+    plural = name.endswith("s") and not name.endswith("ss")  # "tokens": 3, but not "pass": 1234
+    if isinstance(value, int | float) and (plural or name.endswith("_count")):
         return False
     return bool(_SECRET_KEY_RE.search(name))
 
 
 def _jsonb_exact(value: Any) -> Any:
-    """Integral floats beyond 2**53 come back from jsonb as integers: store them as such."""
+    """As jsonb gives it back: integral floats beyond 2**53 as integers, -0.0 as 0.0."""
     if isinstance(value, float) and value.is_integer() and abs(value) >= 2**53:
         return int(value)
+    if isinstance(value, float) and value == 0:
+        return 0.0
     if isinstance(value, dict):
         return {key: _jsonb_exact(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -148,6 +156,13 @@ def audit_event_external_record(
     *, action: str, entity_type: str, entity_id: str, details: dict, occurred_at: datetime | None
 ) -> AuditEvent:
     """An event reported by an authenticated client about another system; the caller is the actor."""
+    namespace = action.split(".", 1)[0]
+    if namespace in RESERVED_NAMESPACES:
+        raise InvalidInput(
+            f"Actions under {namespace}.* are recorded by Parecer itself; use your own namespace.",
+            code="reserved_action",
+            details=[{"field": "action", "in": "body", "reason": "reserved namespace"}],
+        )
     if occurred_at is not None and occurred_at > timezone.now() + FUTURE_SKEW:
         raise InvalidInput(
             "occurred_at may not be in the future.",
@@ -170,12 +185,22 @@ def audit_event_external_record(
     )
 
 
+def _event_locked(*, event_id: uuid.UUID) -> AuditEvent:
+    """One lock order everywhere: the chain head, then event rows (appends and prunes do the same),
+    so reviews and redactions never deadlock with a prune."""
+    chain_head_locked()
+    event = AuditEvent.objects.select_for_update().filter(pk=event_id).first()
+    if event is None:  # pruned meanwhile
+        raise NotFound("No such audit event.")
+    return event
+
+
 def audit_event_review(
     *, event: AuditEvent, reviewer, status: str | None, review_note: str | None
 ) -> AuditEvent:
     """Change the review status or note (the only mutable fields); the review is itself audited."""
     with transaction.atomic():
-        event = AuditEvent.objects.select_for_update().get(pk=event.pk)
+        event = _event_locked(event_id=event.pk)
         before = {"status": event.status, "review_note": event.review_note}
         if status is not None:
             event.status = status
@@ -200,7 +225,7 @@ def audit_event_review(
 def audit_event_redact(*, event: AuditEvent, redactor) -> AuditEvent:
     """Empty the details but keep the row and its place in the chain (the digest stays sealed)."""
     with transaction.atomic():
-        event = AuditEvent.objects.select_for_update().get(pk=event.pk)
+        event = _event_locked(event_id=event.pk)
         if event.redacted_at is not None:
             return event
         event.details, event.redacted_at, event.redacted_by_id = (
@@ -221,6 +246,14 @@ def audit_event_redact(*, event: AuditEvent, redactor) -> AuditEvent:
 def audit_prune(*, older_than: timedelta) -> AuditCheckpoint | None:
     """Delete the oldest events (a prefix of the chain) and leave a signed checkpoint in their place."""
     cutoff = timezone.now() - older_than
+    # A checkpoint vouches for what it replaces: never sign over a chain that does not verify.
+    report = chain.chain_verify()
+    if not report.ok:
+        raise Conflict(
+            f"The audit chain does not verify (sequence {report.broken_at_sequence}: "
+            f"{report.reason}); nothing was pruned. Investigate with audit_verify first.",
+            code="audit_chain_broken",
+        )
     with transaction.atomic():
         # Holding the head keeps writers out while the prefix is cut.
         chain_head_locked()

@@ -90,8 +90,13 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _ACCEPTED_MEDIA = ("application/json", "multipart/form-data")
 
 
+def _query_has_nul(request: HttpRequest) -> bool:
+    return any("\x00" in key or "\x00" in "".join(values) for key, values in request.GET.lists())
+
+
 class ApiErrorEnvelopeMiddleware:
-    """Under the API prefix: refuse unknown media types (415) and envelope any bare error."""
+    """Under the API prefix: refuse unknown media types (415) and NUL in the query (422), and
+    envelope any bare error."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -110,6 +115,14 @@ class ApiErrorEnvelopeMiddleware:
                     status=415,
                     message=f"Send application/json (got {media_type or 'no Content-Type'}).",
                 )
+        if "%00" in request.META.get("QUERY_STRING", "") and _query_has_nul(request):
+            # PostgreSQL text cannot hold NUL: refuse here instead of failing in a query.
+            return error_response(
+                status=422,
+                code="nul_character",
+                message="NUL characters (%00) are not accepted in query parameters.",
+                details=[{"field": "query", "in": "query", "reason": "contains %00"}],
+            )
         response = self.get_response(request)
         if response.status_code >= 400 and not getattr(response, "error_enveloped", False):
             if response.get("Content-Type", "").startswith("application/json") and (

@@ -1,29 +1,91 @@
-"""Strict JSON for request bodies: what PostgreSQL's jsonb and the audit seal can store exactly."""
+"""Strict JSON for request bodies: what PostgreSQL's jsonb and the audit seal can store exactly.
+
+Python's json accepts what jsonb and text columns refuse or change: NaN/Infinity, numbers that
+overflow to infinity (``1e400``), NUL characters, lone UTF-16 surrogates (``"\\ud800"``), and
+nesting deep enough to exhaust the stack. Each is a 422 here, before any code sees the body.
+"""
 
 import json
+import math
+from typing import Any
 
 from django.http import HttpRequest
 from ninja.parser import Parser
 
 from audits.errors import InvalidInput
 
+MAX_DEPTH = 64
 
-def _refuse_constant(name: str) -> None:
-    raise InvalidInput(
-        f"{name} is not a JSON number.",
-        code="invalid_json_number",
-        details=[{"field": "body", "in": "body", "reason": f"{name} is not allowed"}],
+
+def _refused(message: str, *, code: str, reason: str) -> InvalidInput:
+    return InvalidInput(
+        message, code=code, details=[{"field": "body", "in": "body", "reason": reason}]
     )
 
 
-class StrictJSONParser(Parser):
-    """Python's json accepts NaN/Infinity and NUL characters; jsonb and text columns do not."""
+def _too_deep() -> InvalidInput:
+    return _refused(
+        f"JSON nested deeper than {MAX_DEPTH} levels is not accepted.",
+        code="json_too_deep",
+        reason=f"more than {MAX_DEPTH} levels",
+    )
 
-    def parse_body(self, request: HttpRequest) -> dict:
-        if b"\\u0000" in request.body:
-            raise InvalidInput(
-                "NUL characters (\\u0000) are not accepted.",
-                code="nul_character",
-                details=[{"field": "body", "in": "body", "reason": "contains \\u0000"}],
+
+def _refuse_constant(name: str) -> None:
+    raise _refused(f"{name} is not a JSON number.", code="invalid_json_number", reason=name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _refused(
+            f"{text[:40]} is too large for a JSON number.",
+            code="invalid_json_number",
+            reason="out of range",
+        )
+    return value
+
+
+def _check_string(text: str) -> None:
+    if "\x00" in text:
+        raise _refused(
+            "NUL characters (\\u0000) are not accepted.", code="nul_character", reason="NUL"
+        )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _refused(
+            "Strings must be valid Unicode (a lone \\ud800-\\udfff surrogate is not).",
+            code="invalid_unicode",
+            reason="lone surrogate",
+        ) from None
+
+
+def check_storable(value: Any) -> None:
+    """Walk the parsed body once, without recursion: depth, NUL and surrogates in keys and strings."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            _check_string(item)
+        elif isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                raise _too_deep()
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    _check_string(key)
+                    pending.append((child, depth + 1))
+            else:
+                pending.extend((child, depth + 1) for child in item)
+
+
+class StrictJSONParser(Parser):
+    def parse_body(self, request: HttpRequest) -> Any:
+        try:
+            body = json.loads(
+                request.body, parse_constant=_refuse_constant, parse_float=_finite_float
             )
-        return json.loads(request.body, parse_constant=_refuse_constant)
+        except RecursionError:
+            raise _too_deep() from None
+        check_storable(body)
+        return body

@@ -83,6 +83,7 @@ def test_an_untouched_trail_verifies(trail, verify):
         "broken_at_sequence": None,
         "broken_event_id": None,
         "reason": "",
+        "head_hmac": AuditEvent.objects.get(sequence=5).hmac,
     }
 
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from audits import context
+from audits.errors import DomainError
 from audits.services import audit_prune
 
 
@@ -25,7 +26,10 @@ class Command(BaseCommand):
     def handle(self, *args, older_than: str, **options) -> None:
         age = parse_age(older_than)
         with context.bound(context.for_command("audit_prune")):
-            checkpoint = audit_prune(older_than=age)
+            try:
+                checkpoint = audit_prune(older_than=age)
+            except DomainError as exc:
+                raise CommandError(exc.message) from exc
         if checkpoint is None:
             self.stdout.write(f"nothing older than {older_than}")
         else:

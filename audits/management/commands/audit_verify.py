@@ -17,4 +17,9 @@ class Command(BaseCommand):
             raise CommandError(
                 f"audit chain broken at sequence {report.broken_at_sequence}: {report.reason}"
             )
-        self.stdout.write(self.style.SUCCESS(f"audit chain intact: {report.checked} events"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"audit chain intact: {report.checked} events; head {report.last_sequence} "
+                f"{report.head_hmac} (keep this line outside the database)"
+            )
+        )
