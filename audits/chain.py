@@ -9,6 +9,7 @@ elsewhere (logs, a ticket) for that. The key is separate from SECRET_KEY.
 
 import hashlib
 import hmac
+import ipaddress
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,12 @@ def _key() -> bytes:
     return settings.AUDIT_HMAC_KEY.encode()
 
 
+def _ip_canonical(ip: str | None) -> str:
+    """One spelling per address: PostgreSQL's inet prints ``::1.2.3.4`` where Python says
+    ``::102:304``, so the seal uses Python's form of whatever the column gives back."""
+    return ipaddress.ip_address(ip).compressed if ip else ""
+
+
 def sealed_fields(event) -> dict:
     """The fields the chain protects (review and redaction fields are deliberately outside)."""
     return {
@@ -50,7 +57,7 @@ def sealed_fields(event) -> dict:
         "actor_api_key_id": event.actor_api_key_id,
         "actor_label": event.actor_label,
         "request_id": event.request_id,
-        "ip": event.ip or "",
+        "ip": _ip_canonical(event.ip),
         "user_agent": event.user_agent,
         "source": event.source,
         "details_digest": event.details_digest,

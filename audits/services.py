@@ -78,13 +78,16 @@ def changes_between(before: dict, after: dict) -> dict:
 
 
 def _ip_normalised(ip: str | None) -> str | None:
-    """As the database stores it: compressed, without an IPv6 zone (``fe80::1%eth0``)."""
+    """Compressed, without an IPv6 zone (``fe80::1%eth0``), IPv4-mapped addresses as IPv4."""
     if not ip:
         return None
     try:
-        return ipaddress.ip_address(ip.split("%", 1)[0]).compressed
+        address = ipaddress.ip_address(ip.split("%", 1)[0])
     except ValueError:
         return None
+    # A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; they are IPv4 clients.
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).compressed
 
 
 def chain_head_locked() -> AuditChainHead:

@@ -288,7 +288,7 @@ def test_review_fields_and_recorded_at_are_outside_the_seal(trail):
 
 @pytest.mark.parametrize(
     "remote_addr",
-    ["203.0.113.7", "2001:DB8::1", "::1", "::ffff:198.51.100.9", "fe80::1%eth0"],
+    ["203.0.113.7", "2001:DB8::1", "::1", "::ffff:198.51.100.9", "fe80::1%eth0", "::1.2.3.4"],
 )
 def test_events_from_any_client_address_verify(client, user, bearer, remote_addr):
     # PRODUCT BUG for "fe80::1%eth0": audits/services.py seals ipaddress(...).compressed, which
@@ -299,6 +299,13 @@ def test_events_from_any_client_address_verify(client, user, bearer, remote_addr
     assert response.status_code == 201
     report = chain_verify()
     assert report.ok, report.reason
+
+
+def test_an_ipv4_client_behind_a_dual_stack_socket_is_recorded_as_ipv4(client, user, bearer):
+    response = post_event(client, {**bearer(user), "REMOTE_ADDR": "::ffff:198.51.100.9"})
+
+    assert response.json()["ip"] == "198.51.100.9"
+    assert AuditEvent.objects.get(pk=response.json()["id"]).ip == "198.51.100.9"
 
 
 def test_non_ascii_text_in_sealed_fields_verifies(db):
