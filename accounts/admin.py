@@ -5,10 +5,9 @@ from django.contrib import admin, messages
 from django.contrib.sessions.models import Session
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
 from accounts.models import ApiKey, RefreshToken, User
-from accounts.services import api_keys, passwords, users
+from accounts.services import api_keys, passwords, sessions, users
 from audits.errors import DomainError
 
 
@@ -50,6 +49,16 @@ class UserAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # Hard delete stays possible for admins (e.g. erasure requests); the API only deactivates.
         return request.user.is_superuser
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        try:
+            users.user_delete(target=obj)
+        except DomainError as exc:
+            self.message_user(request, f"{obj.email}: {exc.message}", messages.ERROR)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            self.delete_model(request, user)
 
     @admin.action(description="Deactivate (and sign out everywhere)")
     def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -93,6 +102,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # revoke instead: the row is what the trail's key ids point at
+
     @admin.action(description="Revoke")
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for api_key in queryset.filter(revoked_at__isnull=True):
@@ -114,13 +126,14 @@ class RefreshTokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # revoke instead (audited); expired rows are cleared by the cleanup task
+
     @admin.action(description="Revoke the whole session (token family)")
     def revoke_family(self, request: HttpRequest, queryset: QuerySet[RefreshToken]) -> None:
         families = set(queryset.values_list("family", flat=True))
-        RefreshToken.objects.filter(family__in=families, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-        self.message_user(request, f"Revoked {len(families)} session(s).")
+        revoked = sessions.refresh_families_revoke(families=families)
+        self.message_user(request, f"Revoked {revoked} session(s).")
 
 
 @admin.register(Session)
@@ -133,3 +146,6 @@ class SessionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # read-only: admin sessions expire; deactivating a user ends theirs

@@ -42,7 +42,9 @@ class ScopedRateThrottle(SimpleRateThrottle):
 
 
 def _keys(*, email: str, ip: str | None) -> dict[str, str]:
-    keys = {"account": f"lockout:account:{email.lower()}"}
+    # Normalised exactly as the login looks the account up (stripped, case-insensitive): every
+    # spelling that reaches an account shares its counter.
+    keys = {"account": f"lockout:account:{email.strip().lower()}"}
     if ip:
         keys["ip"] = f"lockout:ip:{ip}"
     return keys

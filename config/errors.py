@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
@@ -137,6 +138,9 @@ def response_for_exception(exc: BaseException) -> JsonResponse:
         return error_response(status=exc.status_code, message=str(exc))
     if isinstance(exc, RequestDataTooBig):
         return error_response(status=413, message="The request body is too large.")
+    if isinstance(exc, RawPostDataException):
+        # A form body already consumed as a form (by the CSRF check) where a JSON body was expected.
+        return error_response(status=415, message="This endpoint takes application/json.")
     if isinstance(exc, SuspiciousOperation):
         return error_response(status=400, message="The request was refused as malformed.")
     if isinstance(exc, Http404):

@@ -1,6 +1,6 @@
 """Machine clients' API keys: create (secret shown once), revoke."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -9,6 +9,8 @@ from accounts.models import ApiKey, ApiKeyScope, User
 from accounts.tokens import api_key_generate
 from audits.errors import InvalidInput
 from audits.services import audit_event_record
+
+API_KEY_MAX_LIFETIME = timedelta(days=3653)
 
 
 def api_key_create(
@@ -19,6 +21,11 @@ def api_key_create(
         raise InvalidInput(
             "expires_at must be in the future.",
             details=[{"field": "expires_at", "in": "body", "reason": "must be in the future"}],
+        )
+    if expires_at is not None and expires_at > timezone.now() + API_KEY_MAX_LIFETIME:
+        raise InvalidInput(
+            "expires_at may be at most 10 years ahead; omit it for a key that does not expire.",
+            details=[{"field": "expires_at", "in": "body", "reason": "more than 10 years ahead"}],
         )
     key, prefix, key_hash = api_key_generate()
     with transaction.atomic():

@@ -139,3 +139,25 @@ def logout(*, user: User, refresh_token: str | None) -> None:
         audit_event_record(
             action="auth.logout", entity_type="user", entity_id=user.pk, details={"scope": scope}
         )
+
+
+def refresh_families_revoke(*, families: set) -> int:
+    """Back office: end these sign-in sessions (token families), one audit event per session."""
+    revoked = 0
+    with transaction.atomic():
+        for family in sorted(families, key=str):
+            owner_id = (
+                RefreshToken.objects.filter(family=family).values_list("user_id", flat=True).first()
+            )
+            count = RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            )
+            if count:
+                revoked += 1
+                audit_event_record(
+                    action="auth.session.revoked",
+                    entity_type="user",
+                    entity_id=owner_id,
+                    details={"family": str(family), "revoked_refresh_tokens": count},
+                )
+    return revoked

@@ -102,3 +102,15 @@ def user_save_from_admin(*, user: User, before: dict | None, password: str | Non
             return user
         _user_change_audit(user=user, changes=changes)
     return user
+
+
+def user_delete(*, target: User) -> None:
+    """Back office hard delete (erasure requests); the API only deactivates. The trail keeps the
+    user's id and role, not their address."""
+    with transaction.atomic():
+        _guard_last_admin(target=target, role="", is_active=False)
+        user_id, role = target.pk, target.role
+        target.delete()
+        audit_event_record(
+            action="user.deleted", entity_type="user", entity_id=user_id, details={"role": role}
+        )
