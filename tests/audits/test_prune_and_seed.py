@@ -236,3 +236,19 @@ def test_seeding_leaves_planner_statistics_so_filtered_lists_use_the_index(db):
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'audits_auditevent'")
         (estimated_rows,) = cursor.fetchone()
     assert estimated_rows == 2000  # ANALYZE ran; a never-analyzed table reports -1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_seeding_outside_a_transaction_vacuums_so_index_only_scans_skip_the_heap():
+    from django.db import connection
+
+    call_command("seed_audits", 2000, stdout=io.StringIO())
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relallvisible, relpages FROM pg_class WHERE relname = 'audits_auditevent'"
+        )
+        all_visible_pages, pages = cursor.fetchone()
+    assert pages > 0
+    assert all_visible_pages == pages  # VACUUM set the visibility map of every page
