@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits import chain, context
+from audits.append import event_append
 from audits.errors import Conflict, DomainError, InvalidInput, NotFound
 from audits.models import ActorType, AuditChainHead, AuditCheckpoint, AuditEvent, Source
 
@@ -144,14 +145,10 @@ def audit_event_record(
         details_digest=chain.details_digest(clean_details),
         recorded_at=timezone.now(),
     )
-    # Everything above happens before the lock: the head row is held from here to commit, and
-    # that window is what serialises every writer (docs/performance.md).
+    # Everything above happens before the lock: the head row is held from the append to commit,
+    # and that window is what serialises every writer (audits/append.py, docs/performance.md).
     with transaction.atomic():
-        head = chain_head_locked()
-        event.sequence = head.sequence + 1
-        event.hmac = chain.seal(previous_hmac=head.hmac, event=event)
-        AuditEvent.objects.bulk_create([event])
-        AuditChainHead.objects.filter(pk=1).update(sequence=event.sequence, hmac=event.hmac)
+        event_append(event)
     return event
 
 
