@@ -4,8 +4,9 @@ Set as NINJA_PAGINATION_CLASS, so every app paginates with plain ``@paginate`` f
 A page_size above 50 is a 422, not silently clipped; a page past the end is an empty ``items``.
 
 Two things keep large tables fast (docs/performance.md):
-- counts are exact up to ``COUNT_EXACT_UP_TO`` rows; above that the exact count is computed once
-  and cached for ``COUNT_CACHE_SECONDS`` (a big, busy list may show a count a few seconds old);
+- a page shorter than page_size is the last one, so its count needs no query; otherwise counts are
+  exact up to ``COUNT_EXACT_UP_TO`` rows, and above that the exact count is computed once and
+  cached for ``COUNT_CACHE_SECONDS`` (a big, busy list may show a count a few seconds old);
 - a queryset ordered by one unique field is paged as a "deferred join": the page's keys come from
   an index alone (an index-only scan of e.g. ``(action, sequence)``), then its rows by key. Deep
   pages skip the heap, and page 1 cannot be planned as a backward walk of the whole table that
@@ -31,26 +32,30 @@ COUNT_CACHE_SECONDS = 30
 logger = structlog.get_logger("parecer.pagination")
 
 
-def _count(queryset: QuerySet) -> int:
-    capped = queryset[: COUNT_EXACT_UP_TO + 1].count()
-    if capped <= COUNT_EXACT_UP_TO:
-        return capped
+def _cache_call(method: str, *args: Any) -> Any:
+    try:
+        return getattr(cache, method)(*args)
+    except Exception as exc:  # a cache outage costs time, not the answer
+        logger.warning("count_cache_unavailable", error=str(exc)[:200])
+        return None
+
+
+def _count(queryset: QuerySet, *, offset: int, page_length: int, page_size: int) -> int:
+    if 0 < page_length < page_size or (offset == 0 and page_length == 0):
+        return offset + page_length  # this is the last page: the count is exact and free
     try:
         key = "count:" + hashlib.sha256(str(queryset.query).encode()).hexdigest()
     except EmptyResultSet:
         return 0
-    try:
-        cached = cache.get(key)
-    except Exception as exc:  # a cache outage costs time, not the answer
-        logger.warning("count_cache_unavailable", error=str(exc)[:200])
-        return queryset.count()
-    if cached is None:
-        cached = queryset.count()
-        try:
-            cache.set(key, cached, COUNT_CACHE_SECONDS)
-        except Exception as exc:
-            logger.warning("count_cache_unavailable", error=str(exc)[:200])
-    return cached
+    cached = _cache_call("get", key)
+    if cached is not None:  # only counts above COUNT_EXACT_UP_TO are ever cached
+        return cached
+    capped = queryset[: COUNT_EXACT_UP_TO + 1].count()
+    if capped <= COUNT_EXACT_UP_TO:
+        return capped
+    exact = queryset.count()
+    _cache_call("set", key, exact, COUNT_CACHE_SECONDS)
+    return exact
 
 
 def _unique_order_field(queryset: QuerySet) -> str | None:
@@ -69,7 +74,8 @@ def _page(queryset: QuerySet, offset: int, size: int) -> list:
     key_field = _unique_order_field(queryset)
     if key_field is None:
         return list(queryset[offset : offset + size])
-    keys = list(queryset.values_list(key_field, flat=True)[offset : offset + size])
+    # One statement: the page's keys in a subquery, then its rows by key.
+    keys = queryset.values_list(key_field, flat=True)[offset : offset + size]
     return list(queryset.filter(**{f"{key_field}__in": keys}))
 
 
@@ -89,7 +95,10 @@ class PagePagination(PaginationBase):
     ) -> dict:
         offset = (pagination.page - 1) * pagination.page_size
         if isinstance(queryset, QuerySet):
-            items, count = _page(queryset, offset, pagination.page_size), _count(queryset)
+            items = _page(queryset, offset, pagination.page_size)
+            count = _count(
+                queryset, offset=offset, page_length=len(items), page_size=pagination.page_size
+            )
         else:
             items, count = list(queryset[offset : offset + pagination.page_size]), len(queryset)
         return {
