@@ -22,6 +22,20 @@ class UserAdminForm(forms.ModelForm):
         model = User
         fields = ("email", "full_name", "role", "is_active", "email_verified_at")
 
+    def clean(self) -> dict:
+        # The page shows the refusal next to the form; save_model's check stays for races.
+        cleaned = super().clean()
+        if not self.instance._state.adding:
+            try:
+                users.last_admin_guard(
+                    target=self.instance,
+                    role=cleaned.get("role", self.instance.role),
+                    is_active=cleaned.get("is_active", self.instance.is_active),
+                )
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message, code=exc.code) from None
+        return cleaned
+
 
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):

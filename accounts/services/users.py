@@ -9,7 +9,8 @@ from audits.errors import Conflict
 from audits.services import audit_event_record, changes_between
 
 
-def _guard_last_admin(*, target: User, role: str, is_active: bool) -> None:
+def last_admin_guard(*, target: User, role: str, is_active: bool) -> None:
+    """Refuse (Conflict ``last_admin``) a change that would leave no active admin."""
     losing_admin = (
         target.role == Role.ADMIN and target.is_active and (role != Role.ADMIN or not is_active)
     )
@@ -50,7 +51,7 @@ def user_update(
             .filter(role=Role.ADMIN, is_active=True)
             .values_list("pk", flat=True)
         )
-        _guard_last_admin(target=target, role=new_role, is_active=new_active)
+        last_admin_guard(target=target, role=new_role, is_active=new_active)
         before = {"role": target.role, "is_active": target.is_active, "full_name": target.full_name}
         target.role, target.is_active = new_role, new_active
         if full_name is not None:
@@ -91,7 +92,7 @@ def user_save_from_admin(*, user: User, before: dict | None, password: str | Non
                 details={"email": user.email, "role": user.role},
             )
             return user
-        _guard_last_admin(
+        last_admin_guard(
             target=User(role=before["role"], is_active=before["is_active"]),
             role=user.role,
             is_active=user.is_active,
@@ -108,7 +109,7 @@ def user_delete(*, target: User) -> None:
     """Back office hard delete (erasure requests); the API only deactivates. The trail keeps the
     user's id and role, not their address."""
     with transaction.atomic():
-        _guard_last_admin(target=target, role="", is_active=False)
+        last_admin_guard(target=target, role="", is_active=False)
         user_id, role = target.pk, target.role
         target.delete()
         audit_event_record(

@@ -51,15 +51,19 @@ def test_creating_a_user_in_the_admin_is_audited(admin_client, audit_events):
     assert event.source == "admin"
 
 
-def test_the_admin_cannot_demote_the_last_admin(admin_client, admin):
-    admin_client.post(
+def test_the_admin_cannot_demote_the_last_admin(admin_client, admin, audit_events):
+    response = admin_client.post(
         f"/admin/accounts/user/{admin.pk}/change/",
         {"email": admin.email, "full_name": "", "role": "user", "is_active": "on",
          "email_verified_at_0": "", "email_verified_at_1": ""},
     )  # fmt: skip
 
+    assert response.status_code == 200  # the form again, with the reason; no "changed" message
+    assert "This is the last active admin" in response.content.decode()
+    assert "was changed successfully" not in response.content.decode()
     admin.refresh_from_db()
     assert admin.role == Role.ADMIN
+    assert audit_events(action="user.role.changed") == []
 
 
 def test_deactivate_action_revokes_and_audits(admin_client, user, audit_events):
