@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import structlog
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from audits import context
 from config import metrics
@@ -90,21 +90,26 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _ACCEPTED_MEDIA = ("application/json", "multipart/form-data")
 
 
+_NUL_MESSAGE = "NUL characters (%00) are not accepted in query parameters."
+
+
 def _query_has_nul(request: HttpRequest) -> bool:
     return any("\x00" in key or "\x00" in "".join(values) for key, values in request.GET.lists())
 
 
 class ApiErrorEnvelopeMiddleware:
     """Under the API prefix: refuse unknown media types (415) and NUL in the query (422), and
-    envelope any bare error."""
+    envelope any bare error. Elsewhere (the admin): NUL in the query is a plain 400."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.prefix = settings.API_PREFIX
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        has_nul = "%00" in request.META.get("QUERY_STRING", "") and _query_has_nul(request)
         if not request.path.startswith(self.prefix):
-            return self.get_response(request)
+            # The admin's searches and filters would hit the same database error.
+            return HttpResponseBadRequest(_NUL_MESSAGE) if has_nul else self.get_response(request)
         if request.method in _BODY_METHODS and request.META.get("CONTENT_LENGTH", "0") not in (
             "",
             "0",
@@ -115,12 +120,11 @@ class ApiErrorEnvelopeMiddleware:
                     status=415,
                     message=f"Send application/json (got {media_type or 'no Content-Type'}).",
                 )
-        if "%00" in request.META.get("QUERY_STRING", "") and _query_has_nul(request):
-            # PostgreSQL text cannot hold NUL: refuse here instead of failing in a query.
+        if has_nul:  # PostgreSQL text cannot hold NUL: refuse here instead of failing in a query
             return error_response(
                 status=422,
                 code="nul_character",
-                message="NUL characters (%00) are not accepted in query parameters.",
+                message=_NUL_MESSAGE,
                 details=[{"field": "query", "in": "query", "reason": "contains %00"}],
             )
         response = self.get_response(request)

@@ -70,6 +70,13 @@ def admin(db):
 
 
 @pytest.fixture
+def admin_client(client, admin):
+    """Django's test client signed in to the admin site as an admin."""
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
 def bearer():
     """``bearer(user)`` -> headers for Django's Client carrying a fresh access token."""
     from accounts.tokens import access_token_issue

@@ -8,12 +8,6 @@ from accounts.services.api_keys import api_key_create
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client, admin):
-    client.force_login(admin)
-    return client
-
-
 def test_user_changelist_and_search_load(admin_client, user):
     response = admin_client.get("/admin/accounts/user/", {"q": user.email})
 

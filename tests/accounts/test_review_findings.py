@@ -72,12 +72,6 @@ def test_a_form_body_on_a_cookie_authenticated_json_endpoint_is_a_415(user, sett
     assert response.json()["error"]["request_id"]
 
 
-@pytest.fixture
-def admin_client(client, admin):
-    client.force_login(admin)
-    return client
-
-
 def test_deleting_a_user_in_the_admin_is_audited_without_their_address(
     admin_client, admin, user, audit_events
 ):

@@ -21,12 +21,6 @@ def change_url(event: AuditEvent) -> str:
 
 
 @pytest.fixture
-def admin_client(client, admin):
-    client.force_login(admin)
-    return client
-
-
-@pytest.fixture
 def staff_client():
     """A staff member granted view and change on events (but not a superuser)."""
     staff = StaffFactory()

@@ -202,3 +202,21 @@ def test_more_secret_looking_keys_never_land(client, user, bearer, key, value):
     stored = AuditEvent.objects.get(pk=response.json()["id"])
     assert stored.details == {key: "[redacted]", "revoked_tokens": 3}
     assert chain_verify().ok
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/audits/auditevent/?q=%00",
+        "/admin/accounts/user/?q=a%00",
+        "/admin/accounts/apikey/?q=%00",
+        "/admin/audits/auditevent/?action=%00",
+    ],
+)
+def test_a_nul_in_an_admin_query_is_a_400_not_a_database_error(admin_client, path):
+    record_system(1)
+
+    response = admin_client.get(path)
+
+    assert response.status_code == 400, response.content[:300]
+    assert b"NUL" in response.content
