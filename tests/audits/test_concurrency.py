@@ -79,3 +79,48 @@ def test_concurrent_rolled_back_changes_leave_no_gaps():
     assert not AuditEvent.objects.filter(entity_id__regex=r"-[13579]$").exists()
     report = chain_verify()
     assert report.ok and report.checked == kept
+
+
+def test_reviews_redactions_appends_and_prunes_at_once_never_deadlock():
+    """Every path takes the chain head before any event row, so no interleaving can deadlock."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audits.errors import NotFound
+    from audits.services import audit_event_redact, audit_event_review, audit_prune
+    from tests.factories import AdminFactory
+
+    reviewer = AdminFactory()
+    events = [
+        audit_event_record(action="load.tested", entity_type="seed", entity_id=str(i))
+        for i in range(40)
+    ]
+    old_ids = [event.pk for event in events[:20]]
+    AuditEvent.objects.filter(pk__in=old_ids).update(
+        recorded_at=timezone.now() - timedelta(days=10)
+    )
+
+    def write(n: int) -> None:
+        for i in range(EVENTS_EACH):
+            target = events[(n * 7 + i * 3) % len(events)]
+            try:
+                if n % 4 == 0:
+                    audit_event_review(
+                        event=target, reviewer=reviewer, status="acknowledged", review_note=f"{n}"
+                    )
+                elif n % 4 == 1:
+                    audit_event_redact(event=target, redactor=reviewer)
+                elif n % 4 == 2 or i:
+                    audit_event_record(action="load.tested", entity_type="writer", entity_id=f"{n}")
+                else:
+                    audit_prune(older_than=timedelta(days=1))
+            except NotFound:  # the event was pruned meanwhile: the 404 callers get
+                pass
+
+    errors = run_writers(write)
+
+    assert errors == []  # a deadlock would surface here as DeadlockDetected
+    assert not AuditEvent.objects.filter(pk__in=old_ids).exists()
+    report = chain_verify()
+    assert report.ok, report.reason
