@@ -9,18 +9,19 @@ Django's own compiler up front, and under the lock only three round trips remain
    the new sequence and the previous HMAC in one statement;
 2. the event is sealed (microseconds of Python) and inserted; on PostgreSQL the head's new HMAC
    is written by the same statement (a data-modifying CTE);
-3. COMMIT, by the caller's outermost transaction.
+3. COMMIT, by the caller's outermost transaction (the append joins it without a savepoint).
 """
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.sql import InsertQuery
+from django.utils import timezone
 
 from audits import chain
 from audits.models import AuditChainHead, AuditEvent
 
 _FIELDS = AuditEvent._meta.local_concrete_fields
-_SEQUENCE_AT = next(i for i, field in enumerate(_FIELDS) if field.name == "sequence")
-_HMAC_AT = next(i for i, field in enumerate(_FIELDS) if field.name == "hmac")
+_AT = {field.name: i for i, field in enumerate(_FIELDS)}
+_RECORDED_AT = AuditEvent._meta.get_field("recorded_at")
 
 
 # The head is one fixed row (migration 0002); the table and column names are the models' own.
@@ -51,13 +52,17 @@ def _head_advanced(cursor) -> tuple[int, str]:
 
 
 def event_append(event: AuditEvent) -> None:
-    """Give ``event`` the next sequence and its seal, and write it. Call inside a transaction."""
+    """Give ``event`` the next sequence and its seal, and write it, in the caller's transaction
+    (or a new one): the head never moves without its event."""
     event.sequence, event.hmac = 0, ""  # placeholders, replaced under the lock
     insert_sql, params = _insert_statement(event)
-    with connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         event.sequence, previous_hmac = _head_advanced(cursor)
         event.hmac = chain.seal(previous_hmac=previous_hmac, event=event)
-        params[_SEQUENCE_AT], params[_HMAC_AT] = event.sequence, event.hmac
+        # Stamped under the lock, so recorded_at rises with sequence (prune cuts by time).
+        event.recorded_at = timezone.now()
+        params[_AT["sequence"]], params[_AT["hmac"]] = event.sequence, event.hmac
+        params[_AT["recorded_at"]] = _RECORDED_AT.get_db_prep_save(event.recorded_at, connection)
         if connection.vendor == "postgresql":
             # insert_sql is Django's compiled INSERT with placeholders; no value is in the text.
             append_sql = f"WITH appended AS ({insert_sql}) {_HEAD_SEAL}"

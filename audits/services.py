@@ -143,12 +143,10 @@ def audit_event_record(
         source=source or ctx.source,
         details=clean_details,
         details_digest=chain.details_digest(clean_details),
-        recorded_at=timezone.now(),
     )
     # Everything above happens before the lock: the head row is held from the append to commit,
     # and that window is what serialises every writer (audits/append.py, docs/performance.md).
-    with transaction.atomic():
-        event_append(event)
+    event_append(event)
     return event
 
 

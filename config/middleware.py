@@ -106,10 +106,15 @@ class ApiErrorEnvelopeMiddleware:
         self.prefix = settings.API_PREFIX
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        has_nul = "%00" in request.META.get("QUERY_STRING", "") and _query_has_nul(request)
+        query_string = request.META.get("QUERY_STRING", "")
+        has_nul = ("%00" in query_string or "\x00" in query_string) and _query_has_nul(request)
         if not request.path.startswith(self.prefix):
             # The admin's searches and filters would hit the same database error.
-            return HttpResponseBadRequest(_NUL_MESSAGE) if has_nul else self.get_response(request)
+            return (
+                HttpResponseBadRequest(_NUL_MESSAGE, content_type="text/plain")
+                if has_nul
+                else self.get_response(request)
+            )
         if request.method in _BODY_METHODS and request.META.get("CONTENT_LENGTH", "0") not in (
             "",
             "0",

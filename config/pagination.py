@@ -44,12 +44,14 @@ def _count(queryset: QuerySet, *, offset: int, page_length: int, page_size: int)
     if 0 < page_length < page_size or (offset == 0 and page_length == 0):
         return offset + page_length  # this is the last page: the count is exact and free
     try:
-        key = "count:" + hashlib.sha256(str(queryset.query).encode()).hexdigest()
+        # SQL and parameters apart: str(query) inlines values unquoted, so two filters could collide.
+        statement = repr(queryset.query.sql_with_params())
+        key = "count:" + hashlib.sha256(statement.encode()).hexdigest()
     except EmptyResultSet:
         return 0
     cached = _cache_call("get", key)
     if cached is not None:  # only counts above COUNT_EXACT_UP_TO are ever cached
-        return cached
+        return max(cached, offset + page_length)  # never fewer than the rows this page shows
     capped = queryset[: COUNT_EXACT_UP_TO + 1].count()
     if capped <= COUNT_EXACT_UP_TO:
         return capped
@@ -61,6 +63,8 @@ def _count(queryset: QuerySet, *, offset: int, page_length: int, page_size: int)
 def _unique_order_field(queryset: QuerySet) -> str | None:
     order = queryset.query.order_by
     if len(order) != 1:
+        return None
+    if not isinstance(order[0], str):  # an expression: page by offset
         return None
     name = order[0].lstrip("-")
     try:

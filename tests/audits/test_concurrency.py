@@ -55,6 +55,9 @@ def test_twenty_concurrent_writers_leave_one_contiguous_valid_chain():
     report = chain_verify()
     assert report.ok, report.reason
     assert report.checked == total
+    # Stamped under the head lock: recording time rises with the sequence (prune cuts by time).
+    recorded = list(AuditEvent.objects.order_by("sequence").values_list("recorded_at", flat=True))
+    assert recorded == sorted(recorded)
 
 
 def test_concurrent_rolled_back_changes_leave_no_gaps():

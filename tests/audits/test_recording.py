@@ -314,3 +314,32 @@ def test_occurred_at_defaults_to_now_and_is_stored_in_utc():
     assert event.occurred_at == yesterday
     assert event.occurred_at.utcoffset() == timedelta(0)
     assert chain_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_append_that_fails_outside_any_transaction_leaves_the_head_where_it_was():
+    from django.db import IntegrityError
+
+    from audits.append import event_append
+    from audits.models import AuditChainHead, AuditEvent
+
+    first = audit_event_record(action="thing.done", entity_type="thing")
+    clash = AuditEvent(
+        id=first.id,  # the INSERT fails after the head was advanced
+        occurred_at=timezone.now(),
+        action="thing.done",
+        entity_type="thing",
+        actor_type="system",
+        actor_label="system",
+        source="system",
+        details={},
+        details_digest=first.details_digest,
+    )
+
+    with pytest.raises(IntegrityError):
+        event_append(clash)
+
+    assert AuditChainHead.objects.get().sequence == 1
+    after = audit_event_record(action="thing.done", entity_type="thing")
+    assert after.sequence == 2
+    assert chain_verify().ok
