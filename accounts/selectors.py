@@ -30,7 +30,7 @@ def api_key_get_usable(*, key: str, now: datetime) -> ApiKey | None:
 
 def api_key_list(*, user: User) -> QuerySet[ApiKey]:
     """A user's own keys, newest first (revoked ones included, so the history is visible)."""
-    return ApiKey.objects.filter(user=user).order_by("-created_at")
+    return ApiKey.objects.filter(user=user).order_by("-created_at", "-id")  # id: stable pages
 
 
 def api_key_get_owned(*, user: User, key_id: uuid.UUID) -> ApiKey | None:

@@ -114,3 +114,16 @@ def test_key_of_a_deactivated_user_is_401(client, user, bearer):
     user.save()
 
     assert client.get("/api/v1/auth/me", HTTP_X_API_KEY=secret).status_code == 401
+
+
+def test_keys_created_in_the_same_instant_page_without_repeats_or_gaps(client, user, bearer):
+    ids = {_create(client, bearer, user).json()["id"] for _ in range(4)}
+    ApiKey.objects.filter(user=user).update(created_at=timezone.now())
+
+    paged = [
+        client.get(f"/api/v1/auth/api-keys?page={page}&page_size=1", **bearer(user)).json()
+        for page in range(1, 5)
+    ]
+
+    assert [body["count"] for body in paged] == [4, 4, 4, 4]
+    assert {body["items"][0]["id"] for body in paged} == ids
