@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from accounts.models import ApiKey, RefreshToken, User
 from accounts.services import api_keys, passwords, sessions, users
-from audits.errors import DomainError
+from core.errors import DomainError
 
 
 class UserAdminForm(forms.ModelForm):

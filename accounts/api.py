@@ -9,11 +9,12 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 from ninja.utils import check_csrf
 
-from accounts import permissions, schemas, selectors
+from accounts import schemas, selectors
 from accounts.auth import ACCESS_COOKIE, REFRESH_COOKIE
 from accounts.services import api_keys, passwords, profile, sessions, users
-from accounts.throttles import ScopedRateThrottle
-from audits.errors import ErrorOut, NotAuthenticated, NotFound, PermissionDenied
+from core.errors import ErrorOut, NotAuthenticated, PermissionDenied
+from core.permissions import Role, any_user, get_object_or_404, person_only, public, requires
+from core.throttles import ScopedRateThrottle
 
 auth_router = Router()
 users_router = Router()
@@ -65,6 +66,7 @@ TOKENS = schemas.TokenOut | schemas.CookieSessionOut
     throttle=[ScopedRateThrottle("register")],
     response={201: schemas.UserOut, 403: ErrorOut, 409: ErrorOut},
 )
+@public
 def register(request: HttpRequest, payload: schemas.RegisterIn):
     """Create a `user` account (403 when registration is closed); a verification e-mail follows."""
     user = profile.user_register(
@@ -79,6 +81,7 @@ def register(request: HttpRequest, payload: schemas.RegisterIn):
     throttle=[ScopedRateThrottle("login")],
     response={200: TOKENS, 401: ErrorOut},
 )
+@public
 def login(request: HttpRequest, response: HttpResponse, payload: schemas.LoginIn):
     """Tokens in the body (`mode: token`), or HttpOnly cookies plus a CSRF token (`mode: cookie`).
 
@@ -94,6 +97,7 @@ def login(request: HttpRequest, response: HttpResponse, payload: schemas.LoginIn
     throttle=[ScopedRateThrottle("refresh")],
     response={200: TOKENS, 401: ErrorOut, 403: ErrorOut},
 )
+@public
 def refresh(request: HttpRequest, response: HttpResponse, payload: schemas.RefreshIn | None = None):
     """Spend a refresh token (body, or the refresh cookie) for a new pair; reuse revokes the family."""
     payload = payload or schemas.RefreshIn()
@@ -109,10 +113,11 @@ def refresh(request: HttpRequest, response: HttpResponse, payload: schemas.Refre
 
 
 @auth_router.post("/logout", response={204: None})
+@person_only
 def logout(request: HttpRequest, response: HttpResponse, payload: schemas.LogoutIn | None = None):
     """End this session (its refresh token family), or every session with `everywhere: true`."""
     payload = payload or schemas.LogoutIn()
-    user = permissions.require_person(request)
+    user = request.auth
     token = (
         None
         if payload.everywhere
@@ -124,22 +129,25 @@ def logout(request: HttpRequest, response: HttpResponse, payload: schemas.Logout
 
 
 @auth_router.get("/me", response=schemas.UserOut)
+@any_user
 def me(request: HttpRequest):
     """The signed-in user."""
     return request.auth
 
 
 @auth_router.patch("/me", response={200: schemas.UserOut, 409: ErrorOut})
+@person_only
 def me_update(request: HttpRequest, payload: schemas.MeUpdateIn):
     """Change full_name or e-mail (a new e-mail must be verified again). Role is not yours to set."""
-    user = permissions.require_person(request)
+    user = request.auth
     return profile.profile_update(user=user, full_name=payload.full_name, email=payload.email)
 
 
 @auth_router.post("/password/change", response={204: None, 401: ErrorOut})
+@person_only
 def password_change(request: HttpRequest, payload: schemas.PasswordChangeIn):
     """Needs the current password; ends every session (refresh tokens revoked)."""
-    user = permissions.require_person(request)
+    user = request.auth
     passwords.password_change(
         user=user, current_password=payload.current_password, new_password=payload.new_password
     )
@@ -152,6 +160,7 @@ def password_change(request: HttpRequest, payload: schemas.PasswordChangeIn):
     throttle=[ScopedRateThrottle("password_reset")],
     response={202: schemas.AcceptedOut},
 )
+@public
 def password_reset(request: HttpRequest, payload: schemas.PasswordResetIn):
     """Always 202: if the address has an account, a single-use link valid 1 h is e-mailed."""
     passwords.password_reset_request(email=payload.email)
@@ -159,6 +168,7 @@ def password_reset(request: HttpRequest, payload: schemas.PasswordResetIn):
 
 
 @auth_router.post("/password/reset/confirm", auth=None, response={204: None})
+@public
 def password_reset_confirm(request: HttpRequest, payload: schemas.PasswordResetConfirmIn):
     """Set a new password from the e-mailed link; every session ends."""
     passwords.password_reset_confirm(
@@ -168,13 +178,15 @@ def password_reset_confirm(request: HttpRequest, payload: schemas.PasswordResetC
 
 
 @auth_router.post("/email/verify", response={202: schemas.AcceptedOut, 409: ErrorOut})
+@person_only
 def email_verify(request: HttpRequest):
     """E-mail (again) the verification link for the current address."""
-    profile.email_verification_send(user=permissions.require_person(request))
+    profile.email_verification_send(user=request.auth)
     return Status(202, {"detail": "A verification link is on its way."})
 
 
 @auth_router.post("/email/verify/confirm", auth=None, response=schemas.UserOut)
+@public
 def email_verify_confirm(request: HttpRequest, payload: schemas.EmailVerifyConfirmIn):
     """Follow the e-mailed link: the address is verified."""
     return profile.email_verify_confirm(uid=payload.uid, token=payload.token)
@@ -182,16 +194,18 @@ def email_verify_confirm(request: HttpRequest, payload: schemas.EmailVerifyConfi
 
 @auth_router.get("/api-keys", response=list[schemas.ApiKeyOut])
 @paginate
+@person_only
 def api_key_list(request: HttpRequest):
     """Your API keys (never their secrets), newest first."""
-    return selectors.api_key_list(user=permissions.require_person(request))
+    return selectors.api_key_list(user=request.auth)
 
 
 @auth_router.post("/api-keys", response={201: schemas.ApiKeyCreatedOut})
+@person_only
 def api_key_create(request: HttpRequest, payload: schemas.ApiKeyIn):
     """Create a key for a machine client; `key` is in this response only."""
     api_key, secret = api_keys.api_key_create(
-        user=permissions.require_person(request),
+        user=request.auth,
         name=payload.name,
         scope=payload.scope,
         expires_at=payload.expires_at,
@@ -201,42 +215,40 @@ def api_key_create(request: HttpRequest, payload: schemas.ApiKeyIn):
 
 
 @auth_router.delete("/api-keys/{key_id}", response={204: None, 404: ErrorOut})
+@person_only
 def api_key_revoke(request: HttpRequest, key_id: uuid.UUID):
     """Revoke one of your keys; it stops working on the next request."""
-    api_key = selectors.api_key_get_owned(user=permissions.require_person(request), key_id=key_id)
-    if api_key is None:
-        raise NotFound("No such API key.")
+    api_key = get_object_or_404(
+        selectors.api_key_list(user=request.auth), pk=key_id, message="No such API key."
+    )
     api_keys.api_key_revoke(api_key=api_key)
     return Status(204, None)
 
 
 def _user_or_404(user_id: uuid.UUID):
-    user = selectors.user_get(user_id=user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user
+    return get_object_or_404(selectors.user_list(), pk=user_id, message="No such user.")
 
 
 @users_router.get("", response=list[schemas.UserOut])
 @paginate
+@requires(Role.ADMIN, message="Only admins may manage users.")
 def user_list(request: HttpRequest, filters: Query[schemas.UserFilters]):
     """Admins: search e-mail/name, filter role and is_active."""
-    permissions.require_admin(request)
     return selectors.user_list(q=filters.q, role=filters.role, is_active=filters.is_active)
 
 
 @users_router.get("/{user_id}", response={200: schemas.UserOut, 403: ErrorOut, 404: ErrorOut})
+@requires(Role.ADMIN, message="Only admins may manage users.")
 def user_get(request: HttpRequest, user_id: uuid.UUID):
-    permissions.require_admin(request)
     return _user_or_404(user_id)
 
 
 @users_router.patch(
     "/{user_id}", response={200: schemas.UserOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 )
+@requires(Role.ADMIN, message="Only admins may manage users.")
 def user_update(request: HttpRequest, user_id: uuid.UUID, payload: schemas.UserUpdateIn):
     """Admins: change role, is_active or full_name (the last active admin stays an admin)."""
-    permissions.require_admin(request)
     return users.user_update(
         target=_user_or_404(user_id),
         role=payload.role,
@@ -248,8 +260,8 @@ def user_update(request: HttpRequest, user_id: uuid.UUID, payload: schemas.UserU
 @users_router.delete(
     "/{user_id}", response={204: None, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 )
+@requires(Role.ADMIN, message="Only admins may manage users.")
 def user_deactivate(request: HttpRequest, user_id: uuid.UUID):
     """Admins: deactivate (and sign out everywhere); rows are only ever deleted in the admin site."""
-    permissions.require_admin(request)
     users.user_deactivate(target=_user_or_404(user_id))
     return Status(204, None)

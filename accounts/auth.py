@@ -12,8 +12,8 @@ from accounts import selectors
 from accounts.models import User
 from accounts.services.api_keys import api_key_touch
 from accounts.tokens import InvalidToken, access_token_decode
-from audits import context
-from audits.errors import PermissionDenied
+from core import context
+from core.errors import PermissionDenied
 
 ACCESS_COOKIE = "parecer_access"
 REFRESH_COOKIE = "parecer_refresh"

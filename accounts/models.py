@@ -7,11 +7,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 
-
-class Role(models.TextChoices):
-    USER = "user", "User"
-    STAFF = "staff", "Staff"
-    ADMIN = "admin", "Admin"
+from core.permissions import Role, is_admin, is_staff_member
 
 
 class UserManager(BaseUserManager["User"]):
@@ -83,11 +79,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def is_staff_member(self) -> bool:
-        return self.role in (Role.STAFF, Role.ADMIN)
+        return is_staff_member(self)
 
     @property
     def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
+        return is_admin(self)
 
 
 class RefreshToken(models.Model):

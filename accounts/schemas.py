@@ -6,14 +6,10 @@ from datetime import datetime
 from typing import Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, EmailStr
+from pydantic import EmailStr
 
 from accounts.models import ApiKeyScope, Role
-from audits.schemas import UtcDatetime
-
-
-class StrictIn(Schema):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+from core.schemas import StrictIn, UtcDatetime
 
 
 class RegisterIn(StrictIn):

@@ -33,11 +33,6 @@ def api_key_list(*, user: User) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(user=user).order_by("-created_at", "-id")  # id: stable pages
 
 
-def api_key_get_owned(*, user: User, key_id: uuid.UUID) -> ApiKey | None:
-    """Another user's key is indistinguishable from a missing one."""
-    return ApiKey.objects.filter(user=user, pk=key_id).first()
-
-
 def user_list(
     *, q: str = "", role: str | None = None, is_active: bool | None = None
 ) -> QuerySet[User]:
@@ -49,10 +44,6 @@ def user_list(
     if is_active is not None:
         users = users.filter(is_active=is_active)
     return users
-
-
-def user_get(*, user_id: uuid.UUID) -> User | None:
-    return User.objects.filter(pk=user_id).first()
 
 
 def active_admin_count() -> int:

@@ -7,7 +7,7 @@ from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
 from accounts.services import housekeeping
-from audits.context import runs_in_request_context
+from core.context import runs_in_request_context
 
 
 def periodic_ensure_scheduled(*, periodic_task, delay_seconds: int) -> bool:

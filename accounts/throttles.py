@@ -1,7 +1,7 @@
-"""Rate limits on the shared cache (Redis in production) and the login lockout.
+"""The login lockout, on the shared cache (Redis in production).
 
-Throttles fail open: a Redis outage must not take sign-in down with it, so the request passes
-and the failure is logged. The lockout fails closed (503): it is the brute-force defence.
+It fails closed (503): it is the brute-force defence. (Rate throttles live in
+``core.throttles`` and fail open.)
 """
 
 import time
@@ -9,36 +9,10 @@ import time
 import structlog
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
-from ninja.throttling import SimpleRateThrottle
 
-from audits import context
-from audits.errors import ServiceUnavailable, TooManyRequests
+from core.errors import ServiceUnavailable, TooManyRequests
 
 logger = structlog.get_logger("parecer.throttle")
-
-
-class ScopedRateThrottle(SimpleRateThrottle):
-    """Per client IP, at the rate named by ``scope`` in ``settings.THROTTLE_RATES``."""
-
-    def __init__(self, scope: str) -> None:
-        self.scope = scope
-        super().__init__(rate=settings.THROTTLE_RATES[scope])
-
-    def get_cache_key(self, request: HttpRequest) -> str:
-        ip = context.current().ip or self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ip}
-
-    def allow_request(self, request: HttpRequest) -> bool:
-        rate = settings.THROTTLE_RATES[self.scope]
-        if rate != self.rate:  # settings changed since start-up (tests, live reconfiguration)
-            self.rate = rate
-            self.num_requests, self.duration = self.parse_rate(rate)
-        try:
-            return super().allow_request(request)
-        except Exception as exc:
-            logger.warning("throttle_failed_open", scope=self.scope, error=str(exc)[:200])
-            return True
 
 
 def _keys(*, email: str, ip: str | None) -> dict[str, str]:

@@ -12,21 +12,10 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from audits import chain, schemas, selectors, services
-from audits.errors import ErrorOut, NotFound, PermissionDenied
+from core.errors import ErrorOut
+from core.permissions import Role, any_user, get_object_or_404, requires
 
 router = Router()
-
-
-def _require_staff(request: HttpRequest):
-    if not getattr(request.auth, "is_staff_member", False):
-        raise PermissionDenied("Only staff may do this.")
-    return request.auth
-
-
-def _require_admin(request: HttpRequest):
-    if not getattr(request.auth, "is_admin", False):
-        raise PermissionDenied("Only admins may do this.")
-    return request.auth
 
 
 def _filters(filters: schemas.AuditFilters) -> dict:
@@ -36,6 +25,7 @@ def _filters(filters: schemas.AuditFilters) -> dict:
 
 
 @router.post("", response={201: schemas.AuditEventOut, 413: ErrorOut})
+@any_user
 def audit_event_create(request: HttpRequest, payload: schemas.AuditEventIn):
     """Record an event from another system; you (or your API key) are its actor."""
     event = services.audit_event_external_record(
@@ -50,15 +40,16 @@ def audit_event_create(request: HttpRequest, payload: schemas.AuditEventIn):
 
 @router.get("", response=list[schemas.AuditEventOut])
 @paginate
+@any_user
 def audit_event_list(request: HttpRequest, filters: Query[schemas.AuditFilters]):
     """Newest first. Users see the events they caused; staff and admins see all."""
     return selectors.audit_event_list(actor=request.auth, **_filters(filters))
 
 
 @router.get("/export", response={200: None, 403: ErrorOut})
+@requires(Role.STAFF)
 def audit_event_export(request: HttpRequest, filters: Query[schemas.ExportFilters]):
     """Staff: every matching event, oldest first, streamed as NDJSON or CSV."""
-    _require_staff(request)
     events = selectors.audit_event_list(actor=request.auth, **_filters(filters))
     rows = (
         schemas.AuditEventOut.model_validate(event).model_dump(mode="json")
@@ -97,39 +88,41 @@ def _csv_lines(rows: Iterator[dict]) -> Iterator[str]:
 
 
 @router.get("/verify", response={200: schemas.VerificationOut, 403: ErrorOut})
+@requires(Role.ADMIN)
 def audit_chain_verify(request: HttpRequest):
     """Admins: walk the HMAC chain and report the first broken link, if any."""
-    _require_admin(request)
     return chain.chain_verify().as_dict()
 
 
 def _event_or_404(request: HttpRequest, event_id: uuid.UUID):
-    event = selectors.audit_event_get(actor=request.auth, event_id=event_id)
-    if event is None:
-        raise NotFound("No such audit event.")
-    return event
+    return get_object_or_404(
+        selectors.audit_event_visible(actor=request.auth),
+        pk=event_id,
+        message="No such audit event.",
+    )
 
 
 @router.get("/{event_id}", response={200: schemas.AuditEventOut, 404: ErrorOut})
+@any_user
 def audit_event_get(request: HttpRequest, event_id: uuid.UUID):
     return _event_or_404(request, event_id)
 
 
 @router.patch("/{event_id}", response={200: schemas.AuditEventOut, 403: ErrorOut, 404: ErrorOut})
+@requires(Role.STAFF)
 def audit_event_review(request: HttpRequest, event_id: uuid.UUID, payload: schemas.AuditReviewIn):
     """Staff: set the review status and note; nothing else about an event can change."""
-    reviewer = _require_staff(request)
     return services.audit_event_review(
         event=_event_or_404(request, event_id),
-        reviewer=reviewer,
+        reviewer=request.auth,
         status=payload.status,
         review_note=payload.review_note,
     )
 
 
 @router.delete("/{event_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
+@requires(Role.ADMIN)
 def audit_event_redact(request: HttpRequest, event_id: uuid.UUID):
     """Admins: redact (details emptied, row kept, chain still valid). Nothing erases an event."""
-    redactor = _require_admin(request)
-    services.audit_event_redact(event=_event_or_404(request, event_id), redactor=redactor)
+    services.audit_event_redact(event=_event_or_404(request, event_id), redactor=request.auth)
     return Status(204, None)

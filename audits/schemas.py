@@ -1,26 +1,14 @@
 """Request and response shapes of /audits."""
 
 import uuid
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from audits.models import ActorType, AuditEvent, ReviewStatus, Source
-
-
-def _assume_utc(value: datetime) -> datetime:
-    """ISO 8601 without an offset is read as UTC, the API's only time zone; the result is in UTC."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("is outside the years 1 to 9999 once converted to UTC") from None
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_assume_utc)]
+from core.schemas import UtcDatetime
 
 ACTION_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
 

@@ -1,24 +1,20 @@
 """Reads of the audit trail, and who may see which events."""
 
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
 from audits.models import AuditEvent
+from core.permissions import is_staff_member
 
 EXPORT_BATCH = 1000
 
 
-def _sees_everything(actor) -> bool:
-    # Staff and admins review the whole trail; everyone else sees what they did themselves.
-    return bool(getattr(actor, "is_staff_member", False))
-
-
 def audit_event_visible(*, actor) -> QuerySet[AuditEvent]:
+    """Staff and admins review the whole trail; everyone else sees what they did themselves."""
     events = AuditEvent.objects.all()
-    if not _sees_everything(actor):
+    if not is_staff_member(actor):
         events = events.filter(actor_user_id=str(actor.pk))
     return events
 
@@ -59,11 +55,6 @@ def audit_event_list(
             Q(action__icontains=q) | Q(entity_id__icontains=q) | Q(actor_label__icontains=q)
         )
     return events.order_by("-sequence")
-
-
-def audit_event_get(*, actor, event_id: uuid.UUID) -> AuditEvent | None:
-    """An event the actor may see; another user's is indistinguishable from a missing one."""
-    return audit_event_visible(actor=actor).filter(pk=event_id).first()
 
 
 def audit_event_export_iter(*, events: QuerySet[AuditEvent]) -> Iterator[AuditEvent]:

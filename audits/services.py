@@ -10,10 +10,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from audits import chain, context
+from audits import chain
 from audits.append import event_append
-from audits.errors import Conflict, DomainError, InvalidInput, NotFound
 from audits.models import ActorType, AuditChainHead, AuditCheckpoint, AuditEvent, Source
+from core import context
+from core.errors import Conflict, DomainError, InvalidInput, NotFound
 
 DETAILS_MAX_BYTES = 64 * 1024
 FUTURE_SKEW = timedelta(seconds=5)  # tolerated clock difference for client-supplied times

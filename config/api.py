@@ -9,8 +9,9 @@ from accounts.api import auth_router, users_router
 from accounts.auth import API_AUTH
 from analyses.api import router as analyses_router
 from audits.api import router as audits_router
-from config.errors import ErrorOut, install_exception_handlers
+from config.errors import install_exception_handlers
 from config.parser import StrictJSONParser
+from core.errors import ErrorOut
 from files.api import router as files_router
 from prompts.api import configurations_router
 from prompts.api import router as prompts_router

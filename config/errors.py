@@ -18,8 +18,8 @@ from django.http.request import RawPostDataException
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
-from audits import context
-from audits.errors import DomainError, ErrorOut  # noqa: F401  (ErrorOut re-exported)
+from core import context
+from core.errors import DomainError
 
 logger = structlog.get_logger("parecer.errors")
 

@@ -9,7 +9,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 
-from audits import context
+from core import context
 
 # Computing the migration plan costs ~10 ms; once everything is applied it stays applied until the
 # next deploy restarts the process, so a positive answer is remembered for a while.

@@ -9,9 +9,9 @@ import structlog
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
-from audits import context
 from config import metrics
 from config.errors import error_response
+from core import context
 
 access_logger = structlog.get_logger("parecer.access")
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.parser import Parser
 
-from audits.errors import InvalidInput
+from core.errors import InvalidInput
 
 MAX_DEPTH = 64
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, ApiKeyScope, User
 from accounts.tokens import api_key_generate
-from audits.errors import InvalidInput
 from audits.services import audit_event_record
+from core.errors import InvalidInput
 
 API_KEY_MAX_LIFETIME = timedelta(days=3653)
 

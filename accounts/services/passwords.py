@@ -10,9 +10,9 @@ from accounts.models import User
 from accounts.selectors import user_get_by_email
 from accounts.services.sessions import refresh_tokens_revoke_all
 from accounts.tokens import password_reset_tokens
-from audits import context
-from audits.errors import InvalidInput, NotAuthenticated
 from audits.services import audit_event_record
+from core import context
+from core.errors import InvalidInput, NotAuthenticated
 
 
 def password_validate(*, password: str, user: User | None, field: str) -> None:

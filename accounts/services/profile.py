@@ -11,9 +11,9 @@ from accounts.models import Role, User, UserManager
 from accounts.selectors import user_get_by_email
 from accounts.services.passwords import password_validate
 from accounts.tokens import email_verification_tokens
-from audits import context
-from audits.errors import Conflict, InvalidInput, PermissionDenied
 from audits.services import audit_event_record, changes_between
+from core import context
+from core.errors import Conflict, InvalidInput, PermissionDenied
 
 
 def user_register(*, email: str, password: str, full_name: str) -> User:

@@ -12,9 +12,9 @@ from accounts import throttles
 from accounts.models import RefreshToken, User
 from accounts.selectors import user_get_by_email
 from accounts.tokens import access_token_issue, refresh_token_generate, sha256_hex
-from audits import context
-from audits.errors import NotAuthenticated
 from audits.services import audit_event_record
+from core import context
+from core.errors import NotAuthenticated
 
 # Checked against when the e-mail is unknown, so a miss costs the same hash time as a wrong password.
 _DUMMY_HASH = SimpleLazyObject(lambda: make_password("parecer-timing-equaliser"))

@@ -5,8 +5,8 @@ from django.db import transaction
 from accounts.models import Role, User
 from accounts.selectors import active_admin_count
 from accounts.services.sessions import refresh_tokens_revoke_all
-from audits.errors import Conflict
 from audits.services import audit_event_record, changes_between
+from core.errors import Conflict
 
 
 def last_admin_guard(*, target: User, role: str, is_active: bool) -> None:

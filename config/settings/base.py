@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "ninja",
     "django_tasks_db",
+    "core",
     "audits",
     "accounts",
     "prompts",

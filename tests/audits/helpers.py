@@ -2,9 +2,9 @@
 
 from django.db import connection
 
-from audits import context
 from audits.models import AuditEvent
 from audits.services import audit_event_record
+from core import context
 
 EVENT = {
     "action": "invoice.paid",

@@ -2,8 +2,8 @@
 
 from django.tasks import task
 
-from audits.context import runs_in_request_context
 from audits.services import audit_event_record
+from core.context import runs_in_request_context
 
 
 @task()

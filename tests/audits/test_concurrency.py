@@ -90,8 +90,8 @@ def test_reviews_redactions_appends_and_prunes_at_once_never_deadlock():
 
     from django.utils import timezone
 
-    from audits.errors import NotFound
     from audits.services import audit_event_redact, audit_event_review, audit_prune
+    from core.errors import NotFound
     from tests.factories import AdminFactory
 
     reviewer = AdminFactory()

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import ApiKey
-from audits import context
 from audits.chain import chain_verify
 from audits.models import AuditChainHead, AuditEvent
 from audits.services import audit_event_record
+from core import context
 from tests.audits.helpers import patch_json, post_event
 from tests.audits.tasks_for_tests import thing_audit_in_background
 from tests.factories import UserFactory

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import CommandError, call_command
 
-from audits import context
 from audits.chain import (
     canonical_json,
     chain_verify,
@@ -20,6 +19,7 @@ from audits.chain import (
 )
 from audits.models import AuditEvent
 from audits.services import audit_event_record
+from core import context
 from tests.audits.helpers import post_event, raw_sql
 
 pytestmark = pytest.mark.django_db

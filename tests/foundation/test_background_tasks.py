@@ -12,7 +12,7 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from audits import context
+from core import context
 from tests.foundation.runner import REPO
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Role, User
-from audits import context
 from audits.services import audit_event_record
+from core import context
 
 
 class Command(BaseCommand):

@@ -4,9 +4,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from audits import context
-from audits.errors import DomainError
 from audits.services import audit_prune
+from core import context
+from core.errors import DomainError
 
 
 def parse_age(value: str) -> timedelta:
