@@ -30,7 +30,7 @@ lock:  ## re-resolve requirements*.lock from pyproject.toml (needs uv in the ven
 run: install  ## migrate, ensure an admin, then serve the API + one task worker (Ctrl-C stops both)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
-	$(PY) manage.py schedule_housekeeping
+	$(PY) manage.py schedule_periodic
 	@scripts/run-dev.sh $(PY)
 
 test: install  ## the whole suite (embedded defaults, or DATABASE_URL / REDIS_URL when set)

@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
+    # Audit actions under these namespaces are recorded by Parecer itself (users, sign-in, tokens, API keys and sessions);
+    # external clients may not use them (``audits.services.reserved_namespaces``).
+    audit_namespaces = (
+        "auth",
+        "user",
+        "users",
+        "session",
+        "sessions",
+        "api_key",
+        "api_keys",
+    )

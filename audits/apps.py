@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class AuditsConfig(AppConfig):
     name = "audits"
     default_auto_field = "django.db.models.BigAutoField"
+    # Audit actions under these namespaces are recorded by Parecer itself (the audit trail's own operations);
+    # external clients may not use them (``audits.services.reserved_namespaces``).
+    audit_namespaces = (
+        "audit",
+        "audits",
+    )

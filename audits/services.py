@@ -1,5 +1,6 @@
 """Recording the audit trail: the one call every app uses, in the same transaction as its change."""
 
+import functools
 import ipaddress
 import json
 import re
@@ -7,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,10 +29,17 @@ _SECRET_KEY_RE = re.compile(
 )
 _HARMLESS_SUFFIXES = ("_id", "_prefix", "_type", "_count", "_at")
 REDACTED = "[redacted]"
-# What Parecer records about itself; external systems may not write events that look like it.
-RESERVED_NAMESPACES = frozenset(
-    {"audit", "auth", "user", "users", "sessions", "api_key", "prompt", "analysis", "file"}
-)
+
+
+@functools.cache
+def reserved_namespaces() -> frozenset[str]:
+    """What Parecer records about itself: each app declares its ``audit_namespaces`` in its
+    AppConfig. External systems may not write events that look like Parecer's own."""
+    return frozenset(
+        namespace
+        for app_config in apps.get_app_configs()
+        for namespace in getattr(app_config, "audit_namespaces", ())
+    )
 
 
 def _looks_secret(key: Any, value: Any) -> bool:
@@ -156,7 +165,7 @@ def audit_event_external_record(
 ) -> AuditEvent:
     """An event reported by an authenticated client about another system; the caller is the actor."""
     namespace = action.split(".", 1)[0]
-    if namespace in RESERVED_NAMESPACES:
+    if namespace in reserved_namespaces():
         raise InvalidInput(
             f"Actions under {namespace}.* are recorded by Parecer itself; use your own namespace.",
             code="reserved_action",

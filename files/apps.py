@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class FilesConfig(AppConfig):
     name = "files"
     default_auto_field = "django.db.models.BigAutoField"
+    # Audit actions under these namespaces are recorded by Parecer itself (uploads and their processing);
+    # external clients may not use them (``audits.services.reserved_namespaces``).
+    audit_namespaces = (
+        "file",
+        "files",
+    )

@@ -9,6 +9,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from accounts.models import User
 from accounts.selectors import user_get_by_email
 from accounts.services.sessions import refresh_tokens_revoke_all
+from accounts.tasks import password_reset_email_send
 from accounts.tokens import password_reset_tokens
 from audits.services import audit_event_record
 from core import context
@@ -52,8 +53,6 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
 
 def password_reset_request(*, email: str) -> None:
     """E-mail a reset link if the address belongs to an active user; say nothing either way."""
-    from accounts.tasks import password_reset_email_send
-
     user = user_get_by_email(email=email)
     if user is None or not user.is_active:
         return

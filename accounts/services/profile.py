@@ -10,6 +10,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from accounts.models import Role, User, UserManager
 from accounts.selectors import user_get_by_email
 from accounts.services.passwords import password_validate
+from accounts.tasks import email_verification_send as email_verification_task
 from accounts.tokens import email_verification_tokens
 from audits.services import audit_event_record, changes_between
 from core import context
@@ -112,7 +113,5 @@ def email_verify_confirm(*, uid: str, token: str) -> User:
 
 
 def _verification_mail_enqueue(*, user: User) -> None:
-    from accounts.tasks import email_verification_send as send_task
-
     # The database queue is transactional: the mail goes out only if the change commits.
-    context.enqueue(send_task, user_id=str(user.pk))
+    context.enqueue(email_verification_task, user_id=str(user.pk))

@@ -33,7 +33,7 @@ def test_housekeeping_clears_expired_sessions_and_schedules_its_next_run(
     _session("expired2", expires_in=timedelta(minutes=-1))
     _session("live", expires_in=timedelta(hours=1))
 
-    call_command("schedule_housekeeping", verbosity=0)
+    call_command("schedule_periodic", verbosity=0)
     run_tasks()
 
     assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
@@ -48,8 +48,8 @@ def test_housekeeping_clears_expired_sessions_and_schedules_its_next_run(
 
 
 def test_scheduling_twice_keeps_one_chain(capsys):
-    call_command("schedule_housekeeping")
-    call_command("schedule_housekeeping")
+    call_command("schedule_periodic")
+    call_command("schedule_periodic")
 
     assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1
     assert "already scheduled" in capsys.readouterr().out
@@ -57,10 +57,11 @@ def test_scheduling_twice_keeps_one_chain(capsys):
 
 def test_a_task_runs_in_the_context_of_whoever_enqueued_it(run_tasks, monkeypatch):
     from accounts import tasks
+    from accounts.services import housekeeping
 
     seen = []
     monkeypatch.setattr(
-        tasks.housekeeping, "expired_sessions_clear", lambda: seen.append(context.current()) or 0
+        housekeeping, "expired_sessions_clear", lambda: seen.append(context.current()) or 0
     )
     started_by = context.RequestContext(request_id="req-from-api", actor_user_id="u1", source="api")
     with context.bound(started_by):

@@ -1,0 +1,32 @@
+"""The e-mails the accounts domain sends, composed from templates (plain text and HTML).
+
+Templates live in ``accounts/templates/accounts/email/<kind>.txt`` and ``.html``; the subject
+is here, next to the kind. Links point at the frontend (``FRONTEND_URL``) and carry the
+single-use ``uid`` and ``token``.
+"""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from accounts.models import User
+
+SUBJECTS = {
+    "password_reset": "Reset your Parecer password",
+    "email_verification": "Verify your e-mail address for Parecer",
+}
+FRONTEND_PATHS = {"password_reset": "reset-password", "email_verification": "verify-email"}
+
+
+def link_email_send(*, user: User, kind: str, uid: str, token: str) -> None:
+    """Send ``kind``'s e-mail to the user's current address, with its link."""
+    link = f"{settings.FRONTEND_URL}/{FRONTEND_PATHS[kind]}?uid={uid}&token={token}"
+    values = {"user": user, "link": link}
+    message = EmailMultiAlternatives(
+        subject=SUBJECTS[kind],
+        body=render_to_string(f"accounts/email/{kind}.txt", values),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[user.email],
+    )
+    message.attach_alternative(render_to_string(f"accounts/email/{kind}.html", values), "text/html")
+    message.send()
