@@ -50,21 +50,21 @@ def client() -> Client:
 
 @pytest.fixture
 def user(db):
-    from tests.factories import UserFactory
+    from tests.support.factories import UserFactory
 
     return UserFactory()
 
 
 @pytest.fixture
 def staff(db):
-    from tests.factories import StaffFactory
+    from tests.support.factories import StaffFactory
 
     return StaffFactory()
 
 
 @pytest.fixture
 def admin(db):
-    from tests.factories import AdminFactory
+    from tests.support.factories import AdminFactory
 
     return AdminFactory()
 

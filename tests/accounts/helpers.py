@@ -1,10 +1,10 @@
 """Calls the accounts tests make over and over, through the real HTTP stack."""
 
+from tests.support.http import error_code, post_json
+
 PASSWORD = "correct-horse-battery-staple"
 
-
-def post_json(client, path: str, body: dict | None = None, **headers):
-    return client.post(f"/api/v1{path}", body or {}, content_type="application/json", **headers)
+__all__ = ["PASSWORD", "bearer_of", "error_code", "login", "post_json"]
 
 
 def login(client, email: str, password: str = PASSWORD, *, mode: str | None = None, **headers):
@@ -14,7 +14,3 @@ def login(client, email: str, password: str = PASSWORD, *, mode: str | None = No
 
 def bearer_of(tokens: dict) -> dict:
     return {"HTTP_AUTHORIZATION": f"Bearer {tokens['access_token']}"}
-
-
-def error_code(response) -> str:
-    return response.json()["error"]["code"]

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import ApiKey
 from accounts.tokens import sha256_hex
 from tests.accounts.helpers import error_code, post_json
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

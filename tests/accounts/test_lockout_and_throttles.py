@@ -3,7 +3,7 @@
 import pytest
 
 from tests.accounts.helpers import error_code, login, post_json
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

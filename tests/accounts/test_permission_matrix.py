@@ -3,26 +3,12 @@
 import pytest
 
 from accounts.services.api_keys import api_key_create
-from accounts.tokens import access_token_issue
-from tests.factories import AdminFactory, StaffFactory, UserFactory
+from tests.support.actors import matrix_call, matrix_cases
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ACTORS = ("anonymous", "user", "staff", "admin", "read_key", "write_key")
 PASSWORD = "correct-horse-battery-staple"
-
-
-def _credentials(actor: str) -> tuple[object | None, dict]:
-    if actor == "anonymous":
-        return None, {}
-    factory = {"staff": StaffFactory, "admin": AdminFactory}.get(actor, UserFactory)
-    person = factory()
-    if actor.endswith("_key"):
-        scope = "read" if actor == "read_key" else "read+write"
-        _, secret = api_key_create(user=person, name=actor, scope=scope)
-        return person, {"HTTP_X_API_KEY": secret}
-    token, _ = access_token_issue(user_id=person.pk)
-    return person, {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 def _own_key(person):
@@ -98,33 +84,17 @@ MATRIX = [
         {"anonymous": 401, U: 401, S: 401, A: 401, R: 401, W: 401},
     ),
 ]
-CASES = [
-    pytest.param(method, path, body, actor, expected[actor], id=f"{method} {path} as {actor}")
-    for method, path, body, expected in MATRIX
-    for actor in ACTORS
-]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "actor", "expected"), CASES)
+@pytest.mark.parametrize(("method", "path", "body", "actor", "expected"), matrix_cases(MATRIX))
 def test_endpoint_by_actor(client, method, path, body, actor, expected):
-    person, headers = _credentials(actor)
     other = UserFactory()
-    url = "/api/v1" + path.format(other=other.pk, own_key=_own_key(person))
-    kwargs = {"content_type": "application/json"} if body is not None else {}
-    call = getattr(client, method)
-
-    response = call(url, body, **kwargs, **headers) if body is not None else call(url, **headers)
-
-    assert response.status_code == expected, response.content
-    if expected >= 400:
-        error = response.json()["error"]
-        assert error["request_id"] == response["X-Request-ID"]
-        assert (
-            error["code"]
-            in {
-                401: {"not_authenticated", "invalid_token"},
-                403: {"permission_denied", "api_key_not_allowed", "insufficient_scope"},
-            }[expected]
-        )
-    if expected == 403 and actor == "read_key" and method != "get":
-        assert response.json()["error"]["code"] == "insufficient_scope"
+    matrix_call(
+        client,
+        method=method,
+        path=path,
+        body=body,
+        actor=actor,
+        expected=expected,
+        placeholders=lambda person: {"other": other.pk, "own_key": _own_key(person)},
+    )

@@ -7,7 +7,7 @@ from django.test import Client
 from accounts.models import ApiKey, RefreshToken, Role, User
 from accounts.services.api_keys import api_key_create
 from tests.accounts.helpers import bearer_of, error_code, login, post_json
-from tests.factories import AdminFactory
+from tests.support.factories import AdminFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import RefreshToken, Role, User
 from tests.accounts.helpers import error_code, login
-from tests.factories import AdminFactory, StaffFactory, UserFactory
+from tests.support.factories import AdminFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

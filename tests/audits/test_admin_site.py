@@ -9,7 +9,7 @@ from audits.chain import chain_verify
 from audits.models import AuditCheckpoint, AuditEvent
 from audits.services import audit_event_record
 from tests.audits.helpers import record_as
-from tests.factories import StaffFactory, UserFactory
+from tests.support.factories import StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

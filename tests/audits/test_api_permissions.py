@@ -8,7 +8,7 @@ import pytest
 
 from audits.models import AuditEvent
 from tests.audits.helpers import EVENT, error_code, record_as
-from tests.factories import AdminFactory, StaffFactory, UserFactory
+from tests.support.factories import AdminFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -92,7 +92,7 @@ def test_reviews_redactions_appends_and_prunes_at_once_never_deadlock():
 
     from audits.services import audit_event_redact, audit_event_review, audit_prune
     from core.errors import NotFound
-    from tests.factories import AdminFactory
+    from tests.support.factories import AdminFactory
 
     reviewer = AdminFactory()
     events = [

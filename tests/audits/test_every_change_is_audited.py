@@ -18,7 +18,7 @@ from accounts.services.profile import email_verification_link_parts
 from audits.models import AuditEvent
 from audits.services import audit_event_record
 from config.api import api
-from tests.factories import DEFAULT_PASSWORD, AdminFactory, StaffFactory, UserFactory
+from tests.support.factories import DEFAULT_PASSWORD, AdminFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

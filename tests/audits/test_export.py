@@ -11,7 +11,7 @@ from django.http import StreamingHttpResponse
 from audits.models import AuditEvent
 from audits.schemas import AuditEventOut
 from tests.audits.helpers import record_as, record_system, streamed
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 
 from audits.models import AuditEvent
 from tests.audits.helpers import record_as
-from tests.factories import StaffFactory, UserFactory
+from tests.support.factories import StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

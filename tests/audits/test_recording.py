@@ -17,7 +17,7 @@ from audits.services import audit_event_record
 from core import context
 from tests.audits.helpers import patch_json, post_event
 from tests.audits.tasks_for_tests import thing_audit_in_background
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

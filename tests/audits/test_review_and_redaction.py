@@ -13,7 +13,7 @@ from audits.chain import chain_verify
 from audits.models import AuditEvent
 from audits.services import audit_event_record
 from tests.audits.helpers import error_code, patch_json, record_as
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

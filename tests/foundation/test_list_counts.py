@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from config import pagination
 from tests.audits.helpers import record_system
-from tests.factories import StaffFactory
+from tests.support.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,1 @@
+"""One test harness for every app: HTTP helpers, credentials, the permission matrix, factories."""
