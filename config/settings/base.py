@@ -4,6 +4,7 @@ Every knob is read once here from the environment (or a ``<NAME>_FILE`` secret f
 with a safe embedded default: SQLite, local-memory cache, local files, console e-mail.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +14,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # FileAwareEnv: SECRET_KEY_FILE=/run/secrets/key works for any variable (Docker/Kubernetes secrets).
 env = environ.FileAwareEnv()
-environ.FileAwareEnv.read_env(BASE_DIR / ".env", overwrite=False)  # the real environment wins
+# The test settings never read a developer's .env: its secrets and providers (a real OpenAI key,
+# an SMTP relay) must not leak into a test run. Everyone else reads it; the real environment wins.
+if os.environ.get("DJANGO_SETTINGS_MODULE") != "config.settings.test":
+    environ.FileAwareEnv.read_env(BASE_DIR / ".env", overwrite=False)
 
 SERVICE_NAME = "parecer"
 SERVICE_VERSION = "0.1.0"
