@@ -22,9 +22,11 @@ METRICS_TOKEN = "test-metrics-token"
 # Hashing cost is not what the tests are about; Argon2 stays first in production.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-
 OPENAI_API_KEY = ""
 OPENAI_BASE_URL = "http://127.0.0.1:9/v1"  # the discard port: nothing real is ever called
+OPENAI_ORGANIZATION = ""
+OPENAI_PROJECT = ""
+OPENAI_API_STYLE = "chat"
 
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="parecer-test-media-"))
 atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
