@@ -22,6 +22,7 @@ METRICS_TOKEN = "test-metrics-token"
 # Hashing cost is not what the tests are about; Argon2 stays first in production.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+
 OPENAI_API_KEY = ""
 OPENAI_BASE_URL = "http://127.0.0.1:9/v1"  # the discard port: nothing real is ever called
 OPENAI_ORGANIZATION = ""
