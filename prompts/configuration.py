@@ -207,6 +207,7 @@ def config_set(*, key: str, value: Any, actor) -> Any:
             entity_id=key,
             details={"key": key, "old": old, "new": value},
         )
+        _forget(key)  # now, for this transaction's own reads; again on commit, for racing readers
         transaction.on_commit(lambda: _forget(key))
     return value
 
@@ -225,6 +226,7 @@ def config_reset(*, key: str, actor) -> Any:
                 entity_id=key,
                 details={"key": key, "old": old, "new": declared.default},
             )
+        _forget(key)  # now, for this transaction's own reads; again on commit, for racing readers
         transaction.on_commit(lambda: _forget(key))
     return declared.default
 

@@ -115,6 +115,20 @@ def resolve_cache_forget(*, slug: str, labels: set[str] | frozenset[str] = froze
         logger.warning("prompt_cache_failed", error=str(exc)[:200])
 
 
+def resolve_cache_forget_around_commit(
+    *, slug: str, labels: set[str] | frozenset[str] = frozenset()
+) -> None:
+    """Inside a write's transaction: drop the prompt's cached resolutions now and again on commit.
+
+    Now, so this transaction's own later reads miss the cache; on commit, because a concurrent
+    reader may have cached the old rows in between. After commit, every process reads the new rows.
+    """
+    from django.db import transaction
+
+    resolve_cache_forget(slug=slug, labels=labels)
+    transaction.on_commit(lambda: resolve_cache_forget(slug=slug, labels=labels))
+
+
 def _versions() -> QuerySet[PromptVersion]:
     return PromptVersion.objects.select_related("prompt", "author").prefetch_related(
         Prefetch(

@@ -9,7 +9,7 @@ from core import context
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.permissions import is_admin, is_staff_member
 from prompts.models import LABEL_PATTERN, LATEST, PRODUCTION, Prompt, PromptLabel, PromptLabelMove
-from prompts.selectors import resolve_cache_forget
+from prompts.selectors import resolve_cache_forget_around_commit
 
 
 def label_name_check(*, label: str, field: str = "label") -> None:
@@ -101,7 +101,7 @@ def prompt_label_move(
         move = label_point(prompt=locked, label=label, version=target, actor=actor, note=note)
         if move is not None:
             _audit(prompt=locked, action="prompt.label_moved", move=move, note=note)
-        transaction.on_commit(lambda: resolve_cache_forget(slug=locked.slug, labels={label}))
+        resolve_cache_forget_around_commit(slug=locked.slug, labels={label})
     return PromptLabel.objects.select_related("version").get(prompt=locked, name=label)
 
 
@@ -130,7 +130,7 @@ def prompt_label_remove(*, prompt: Prompt, label: str, actor, note: str = "") ->
         )
         move = {"label": label, "from_version": from_version, "to_version": None}
         _audit(prompt=locked, action="prompt.label_removed", move=move, note=note)
-        transaction.on_commit(lambda: resolve_cache_forget(slug=locked.slug, labels={label}))
+        resolve_cache_forget_around_commit(slug=locked.slug, labels={label})
 
 
 def _history(*, prompt: Prompt, label: str, from_version, to_version, actor, note: str) -> None:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from audits.services import audit_event_record, changes_between
 from core.errors import Conflict, InvalidInput
 from prompts.models import SLUG_PATTERN, Prompt
-from prompts.selectors import resolve_cache_forget
+from prompts.selectors import resolve_cache_forget_around_commit
 from prompts.services.versions import version_content_validate, version_labels_check, version_save
 
 TAG_PATTERN = r"^[a-z0-9_.-]{1,40}$"
@@ -81,7 +81,7 @@ def prompt_create(
                     "name": name,
                     "tags": tags,
                     "version": first.number,
-                    "content_hash": first.content_hash,
+                    "content_sha256": first.content_hash,
                     "label_moves": moves,
                 },
             )
@@ -125,7 +125,7 @@ def prompt_update(
                 entity_id=locked.pk,
                 details={"slug": locked.slug, "changes": changes},
             )
-            transaction.on_commit(lambda: resolve_cache_forget(slug=locked.slug))
+            resolve_cache_forget_around_commit(slug=locked.slug)
     return locked
 
 
@@ -142,7 +142,7 @@ def _archived_set(*, prompt: Prompt, archived: bool) -> Prompt:
             entity_id=locked.pk,
             details={"slug": locked.slug},
         )
-        transaction.on_commit(lambda: resolve_cache_forget(slug=locked.slug))
+        resolve_cache_forget_around_commit(slug=locked.slug)
     return locked
 
 

@@ -16,7 +16,7 @@ from prompts.rendering import (
     template_syntax_check,
     variables_schema_check,
 )
-from prompts.selectors import resolve_cache_forget
+from prompts.selectors import resolve_cache_forget_around_commit
 from prompts.services.labels import label_move_allowed, label_name_check, label_point
 from prompts.template_limits import environment
 
@@ -221,10 +221,10 @@ def prompt_version_create(
             details={
                 "slug": locked.slug,
                 "version": version.number,
-                "content_hash": version.content_hash,
+                "content_sha256": version.content_hash,
                 "note": note,
                 "label_moves": moves,
             },
         )
-        transaction.on_commit(lambda: resolve_cache_forget(slug=locked.slug))
+        resolve_cache_forget_around_commit(slug=locked.slug)
     return version
