@@ -186,9 +186,6 @@ class PromptAdmin(_StaffReads, PromptToolViews, admin.ModelAdmin):
             return
         obj.pk, obj._state.adding, obj._state.db = created.pk, False, "default"
 
-    def save_related(self, request, form, formsets, change) -> None:
-        pass  # nothing editable is related: versions and label history are read-only
-
     @admin.action(description="Archive (no new analyses)")
     def archive_prompts(self, request: HttpRequest, queryset) -> None:
         for prompt in queryset:

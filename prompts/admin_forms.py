@@ -112,7 +112,7 @@ class PromptAddWithVersionForm(PromptAddForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.version_form = VersionContentForm(*args, **kwargs)
+        self.version_form = VersionContentForm(self.data if self.is_bound else None)
         self.fields.update(self.version_form.fields)
 
     def clean(self) -> dict:
