@@ -12,6 +12,8 @@
 #   BENCH_REPEAT=2              runs per scenario, the best (highest req/s) is printed: other jobs
 #                               on this host steal CPU, so a single run can be far off
 #   BENCH_PORT=8100
+#   BENCH_DB=parecer_bench      the PostgreSQL database (its own per branch when branches differ)
+#   BENCH_REDIS_DB=2            the Redis database number
 # Numbers are with the app's access log at LOG_LEVEL=WARNING (no line per request); the
 # health_live_log_info row restarts the server at LOG_LEVEL=INFO to show what logging costs.
 # See docs/performance.md.
@@ -36,7 +38,8 @@ ulimit -n 65536 2>/dev/null || ulimit -n 16384 2>/dev/null || true
 
 # Strong throwaway secrets, generated once and kept: the seeded audit chain is sealed with
 # AUDIT_HMAC_KEY, so a new key means a new database.
-db=parecer_bench
+db=${BENCH_DB:-parecer_bench}
+export BENCH_DB=$db
 psql_admin() { psql -q -X -h 127.0.0.1 -U postgres -d postgres "$@"; }
 mkdir -p "$state"
 if [ ! -f "$state/env" ]; then
@@ -63,6 +66,7 @@ eval "$fixtures"
 login_body=$state/login.json
 printf '{"email": "%s", "password": "%s"}\n' "$BENCH_EMAIL" "$BENCH_PASSWORD" > "$login_body"
 event_body=scripts/bench/audit_event.json
+render_body=scripts/bench/prompt_render.json  # 5 variables for the 3-message bench prompt
 
 server=""
 server_log_level=""
@@ -118,6 +122,8 @@ scenarios=(
   "audits_list_p1|GET|/api/v1/audits?action=invoice.paid|Authorization: Bearer $BENCH_JWT||64|$duration"
   "audits_list_p1000|GET|/api/v1/audits?action=invoice.paid&page=1000|Authorization: Bearer $BENCH_JWT||64|$duration"
   "audits_create|POST|/api/v1/audits|X-API-Key: $BENCH_API_KEY|$event_body|64|$duration"
+  "prompt_resolve|GET|/api/v1/prompts/$BENCH_PROMPT|Authorization: Bearer $BENCH_JWT||64|$duration"
+  "prompt_render|POST|/api/v1/prompts/$BENCH_PROMPT/render|Authorization: Bearer $BENCH_JWT|$render_body|64|$duration"
   "health_live_log_info|GET|/health/live|||64|$duration|INFO"
 )
 

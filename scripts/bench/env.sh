@@ -5,6 +5,6 @@ set -a
 set +a
 export DJANGO_SETTINGS_MODULE=config.settings.prod ALLOWED_HOSTS=127.0.0.1,localhost
 export SECURE_SSL_REDIRECT=false LOG_LEVEL=WARNING ACCESS_TOKEN_TTL=86400
-export DATABASE_URL=postgres://postgres@127.0.0.1:5432/parecer_bench REDIS_URL=redis://127.0.0.1:6379/2
+export DATABASE_URL=postgres://postgres@127.0.0.1:5432/${BENCH_DB:-parecer_bench} REDIS_URL=redis://127.0.0.1:6379/${BENCH_REDIS_DB:-2}
 export THROTTLE_LOGIN=1000000/min
 unset METRICS_TOKEN
