@@ -1,5 +1,6 @@
 """Templates can't reach Python internals, loop forever or build gigabytes: refused or capped."""
 
+import re
 import time
 
 import pytest
@@ -89,8 +90,9 @@ def test_loops_and_huge_strings_are_capped(client, user, bearer, source, variabl
     response, seconds = _render_template(client, bearer(user), source, variables)
 
     error = assert_error(response, 422, "template_error")
-    assert reason in error["details"][0]["reason"], error
-    assert seconds < 5  # capped, not run to completion
+    # A busy machine may hit the 2 s cap before the count cap: either way it stops early.
+    assert re.search(reason, error["details"][0]["reason"]), error
+    assert seconds < 10  # capped, not run to completion
 
 
 def test_normal_templates_still_render(client, user, bearer):
