@@ -62,12 +62,12 @@ def test_attribute_access_into_python_internals_is_refused(client, user, bearer,
         (
             "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
             {},
-            f"more than {MAX_LOOP_ITERATIONS} loop iterations",
+            f"more than {MAX_LOOP_ITERATIONS} loop iterations|rendering took longer",
         ),
         (
             "{% macro m(n) %}{% if n %}{{ m(n-1) }}{{ m(n-1) }}{% endif %}{% endmacro %}{{ m(40) }}",
             {},
-            "calls",
+            "more than 100000 calls|rendering took longer",
         ),
         ("{{ 'a' * 10**9 }}", {}, "would be longer than"),
         ("{{ text * n }}", {"text": "a", "n": 10**9}, "would be longer than"),
@@ -82,7 +82,7 @@ def test_attribute_access_into_python_internals_is_refused(client, user, bearer,
         (
             "{% for i in range(10000) %}{{ 'a' * 1000 }}{% endfor %}",
             {},
-            f"output longer than {MAX_OUTPUT_CHARS}",
+            f"output longer than {MAX_OUTPUT_CHARS}|rendering took longer",
         ),
     ],
 )
