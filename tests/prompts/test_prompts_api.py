@@ -549,3 +549,40 @@ def test_every_variable_failure_is_named(client, user, bearer):
     assert all(d["in"] == "body" and d["reason"] for d in error["details"])
     for name in ("doc_type", "surprise", "domain", "language", "strict", "lines"):
         assert name in error["message"]
+
+
+def test_a_schema_reference_outside_the_schema_is_refused_at_save(client, staff, bearer):
+    prompt_make()
+    schema = {"type": "object", "properties": {"domain": {"$ref": "https://example.com/s.json"}}}
+
+    error = assert_error(
+        post_json(
+            client,
+            "/prompts/contract-review/versions",
+            version_content(
+                messages=[{"role": "user", "content": "{{ domain }}"}], variables_schema=schema
+            ),
+            **bearer(staff),
+        ),
+        422,
+        "validation_error",
+    )
+    assert "only local references" in error["details"][0]["reason"]
+    assert error["details"][0]["field"] == "variables_schema"
+
+
+def test_a_dangling_local_reference_is_a_422_at_render_not_a_500(client, staff, user, bearer):
+    prompt = prompt_make()
+    schema = {"type": "object", "properties": {"domain": {"$ref": "#/$defs/missing"}}}
+    version_add(
+        prompt, messages=[{"role": "user", "content": "{{ domain }}"}], variables_schema=schema
+    )
+
+    response = post_json(
+        client,
+        "/prompts/contract-review/render",
+        {"version": 2, "variables": {"domain": "x"}},
+        **bearer(user),
+    )
+
+    assert_error(response, 422, "variables_schema_invalid")
