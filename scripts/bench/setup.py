@@ -72,8 +72,9 @@ if wanted > have:
 invoice_paid = AuditEvent.objects.filter(action="invoice.paid").count()
 
 
-def bench_prompt(user: User) -> str:
-    """The prompt the resolve and render scenarios use: 3 messages, 5 variables, production."""
+def bench_prompt() -> str:
+    """The prompt the resolve and render scenarios use: 3 messages, 5 variables, production
+    (created as the operator: a staff user may not move production)."""
     from prompts.models import Prompt
     from prompts.services.prompts import prompt_create
 
@@ -82,13 +83,13 @@ def bench_prompt(user: User) -> str:
         from tests.support.prompts_factories import version_content
 
         prompt_create(
-            slug=slug, name="Bench review", actor=user, tags=["bench"],
+            slug=slug, name="Bench review", actor=None, tags=["bench"],
             version=version_content(note="bench"), labels=["production"],
         )  # fmt: skip
     return slug
 
 
-prompt_slug = bench_prompt(user)
+prompt_slug = bench_prompt()
 
 print(f"export BENCH_JWT='{token}' BENCH_JWT_TTL='{ttl}'")
 print(f"export BENCH_API_KEY='{key}'")
