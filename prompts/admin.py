@@ -106,7 +106,9 @@ class PromptAdmin(_StaffReads, PromptToolViews, admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = PromptChangeForm if obj is not None else PromptAddWithVersionForm
         kwargs["fields"] = None
-        return super().get_form(request, obj, change=change, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user  # label permissions are checked on the form
+        return form
 
     def get_fieldsets(self, request, obj=None):
         if obj is not None:

@@ -6,7 +6,7 @@ from django import forms
 from core.errors import DomainError
 from prompts.configuration import REGISTRY, config_validate
 from prompts.models import ApiStyle, Configuration, Prompt, VersionKind
-from prompts.services.versions import version_content_validate
+from prompts.services.versions import version_content_validate, version_labels_check
 
 CONTENT_FIELDS = (
     "kind",
@@ -43,6 +43,8 @@ def labels_from_text(text: str) -> list[str]:
 
 class VersionContentForm(forms.Form):
     """The content of a version: what "save as new version" and "add prompt" ask for."""
+
+    actor = None  # who saves: set by the admin, so label permissions are checked on the form
 
     kind = forms.ChoiceField(choices=VersionKind.choices, initial=VersionKind.CHAT)
     messages = forms.JSONField(
@@ -93,6 +95,10 @@ class VersionContentForm(forms.Form):
         except DomainError as exc:
             _raise_as_form_errors(self, exc)
         cleaned["label_list"] = labels_from_text(cleaned.get("labels") or "")
+        try:  # production needs an admin: say so on the form, not after a failed save
+            version_labels_check(labels=cleaned["label_list"], author=self.actor)
+        except DomainError as exc:
+            self.add_error("labels", exc.message)
         return cleaned
 
     def version_kwargs(self) -> dict:
@@ -110,9 +116,12 @@ class PromptAddForm(forms.ModelForm):
 class PromptAddWithVersionForm(PromptAddForm):
     """A new prompt and its first version on one page."""
 
+    actor = None
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.version_form = VersionContentForm(self.data if self.is_bound else None)
+        self.version_form.actor = self.actor
         self.fields.update(self.version_form.fields)
 
     def clean(self) -> dict:

@@ -65,6 +65,7 @@ class PromptToolViews:
         latest = prompt.versions.order_by("-number").first()
         if request.method == "POST":
             form = VersionContentForm(request.POST)
+            form.actor = request.user
             if form.is_valid():
                 try:
                     version = prompt_version_create(

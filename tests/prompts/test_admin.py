@@ -241,3 +241,23 @@ def test_configurations_admin_validates_like_the_api_and_audits(admin_client, ad
     )
     assert not Configuration.objects.exists()
     assert audit_events(action="configuration.reset")[0].details["new"] == 3
+
+
+def test_staff_adding_a_prompt_with_production_is_told_on_the_form(client):
+    staff = StaffFactory()
+    client.force_login(staff)
+
+    response = client.post(
+        ADMIN + "add/",
+        {
+            "slug": "greeter",
+            "name": "Greeter",
+            "description": "",
+            "tags_text": "",
+            **_version_post(labels="production"),
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Only admins may move the production label." in response.content.decode()
+    assert not Prompt.objects.filter(slug="greeter").exists()
