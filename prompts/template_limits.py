@@ -255,7 +255,7 @@ class CappedSandbox(SandboxedEnvironment):
 def _build() -> CappedSandbox:
     env = CappedSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
     env.globals.pop("lipsum", None)  # generates text of any size; prompts have no use for it
-    for name in ("center", "indent", "wordwrap", "truncate", "format", "filesizeformat"):
+    for name in ("center", "indent", "wordwrap", "truncate", "format", "batch", "slice", "tojson"):
         env.filters[name] = _guard_widths(name, env.filters[name])
     env.filters["replace"] = _guarded_replace(env.filters["replace"])
     env.filters["join"] = _guarded_join(env.filters["join"])
