@@ -9,7 +9,7 @@ from core import context
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.permissions import is_admin, is_staff_member
 from prompts.models import LABEL_PATTERN, LATEST, PRODUCTION, Prompt, PromptLabel, PromptLabelMove
-from prompts.selectors import resolve_cache_forget_around_commit
+from prompts.resolve_cache import resolve_cache_forget_around_commit
 
 
 def label_name_check(*, label: str, field: str = "label") -> None:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from audits.services import audit_event_record, changes_between
 from core.errors import Conflict, InvalidInput
 from prompts.models import SLUG_PATTERN, Prompt
-from prompts.selectors import resolve_cache_forget_around_commit
+from prompts.resolve_cache import resolve_cache_forget_around_commit
 from prompts.services.versions import version_content_validate, version_labels_check, version_save
 
 TAG_PATTERN = r"^[a-z0-9_.-]{1,40}$"

@@ -16,7 +16,7 @@ from prompts.rendering import (
     template_syntax_check,
     variables_schema_check,
 )
-from prompts.selectors import resolve_cache_forget_around_commit
+from prompts.resolve_cache import resolve_cache_forget_around_commit
 from prompts.services.labels import label_move_allowed, label_name_check, label_point
 from prompts.template_limits import environment
 
