@@ -6,10 +6,12 @@ and the failure is logged.
 
 import structlog
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
 from ninja.throttling import SimpleRateThrottle
 
 from core import context
+from core.errors import TooManyRequests
 
 logger = structlog.get_logger("parecer.throttle")
 
@@ -35,3 +37,49 @@ class ScopedRateThrottle(SimpleRateThrottle):
         except Exception as exc:
             logger.warning("throttle_failed_open", scope=self.scope, error=str(exc)[:200])
             return True
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class UserRateThrottle(ScopedRateThrottle):
+    """Per signed-in user: every session and API key of one person share one budget, so more
+    keys buy no more requests. Anonymous callers are counted per client IP."""
+
+    def get_cache_key(self, request: HttpRequest) -> str:
+        user_id = getattr(getattr(request, "auth", None), "pk", None)
+        if user_id is None:
+            return super().get_cache_key(request)
+        return self.cache_format % {"scope": self.scope, "ident": f"user:{user_id}"}
+
+
+class WriteRateThrottle(UserRateThrottle):
+    """``UserRateThrottle`` that counts only unsafe methods: mounted on the whole API, it bounds
+    writes (append-only audit rows, keys, ...) and leaves reads alone."""
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return super().allow_request(request)
+
+
+def rate_counter_hit(*, scope: str, ident: str) -> None:
+    """Count one event for ``ident`` at ``scope``'s rate (a fixed window); 429 once over it.
+
+    For limits that are not about the caller but about what a request reaches (a recipient's
+    inbox, say), checked in services. Fails open like the request throttles.
+    """
+    limit = ScopedRateThrottle(scope)
+    key = f"rate:{scope}:{ident}"
+    try:
+        cache.add(key, 0, limit.duration)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, limit.duration)
+            count = 1
+    except Exception as exc:
+        logger.warning("rate_counter_failed_open", scope=scope, error=str(exc)[:200])
+        return
+    if count > limit.num_requests:
+        raise TooManyRequests("Too many requests; try again later.", retry_after=limit.duration)

@@ -180,7 +180,13 @@ THROTTLE_RATES = {
     "login": env.str("THROTTLE_LOGIN", default="30/min"),
     "refresh": env.str("THROTTLE_REFRESH", default="60/min"),
     "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="5/h"),
+    # Per signed-in user (every session and API key of one person share it), unsafe methods only.
+    "writes": env.str("THROTTLE_WRITES", default="120/min"),
+    # Verification mails: per user (POST /auth/email/verify) and per recipient address.
+    "email_verification": env.str("THROTTLE_EMAIL_VERIFICATION", default="5/h"),
+    "email_verification_address": env.str("THROTTLE_EMAIL_VERIFICATION_ADDRESS", default="5/h"),
 }
+API_KEYS_MAX_ACTIVE = env.int("API_KEYS_MAX_ACTIVE", default=20)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000")
 AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=True)
 

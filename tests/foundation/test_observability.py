@@ -9,8 +9,10 @@ from tests.foundation.runner import run_python
 pytestmark = pytest.mark.django_db
 
 
-def test_health_reports_each_check_with_latency(client):
-    response = client.get("/health")
+def test_health_reports_each_check_with_latency(client, settings):
+    settings.METRICS_TOKEN = "ops-token"
+
+    response = client.get("/health", HTTP_AUTHORIZATION="Bearer ops-token")
 
     assert response.status_code == 200
     body = response.json()

@@ -14,7 +14,7 @@ REQUESTS = """
     client = Client()
     out = {}
     for name, call in [
-        ("health", lambda: client.get("/health")),
+        ("health", lambda: client.get("/health", HTTP_AUTHORIZATION="Bearer ops-token")),
         ("login", lambda: client.post("/api/v1/auth/login", {"email": "a@b.c", "password": "x"},
                                       content_type="application/json")),
     ]:
@@ -36,6 +36,7 @@ def _result(completed) -> dict:
 def test_database_outage_is_a_fast_503(tmp_path):
     env = {
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "METRICS_TOKEN": "ops-token",  # health details are for operators
         "DATABASE_URL": CLOSED_POSTGRES,
         "DB_POOL_TIMEOUT": "1",
         "DB_CONNECT_TIMEOUT": "1",
@@ -60,6 +61,7 @@ def test_database_outage_is_a_fast_503(tmp_path):
 def test_redis_outage_is_a_fast_503_for_health_and_the_lockout(tmp_path):
     env = {
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "METRICS_TOKEN": "ops-token",  # health details are for operators
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "REDIS_URL": CLOSED_REDIS,
     }
