@@ -77,12 +77,14 @@ def profile_update(
                 action="user.updated", entity_type="user", entity_id=user.pk, details=changes
             )
             if "email" in changes:
-                context.enqueue(
-                    email_change_notice_send,
-                    user_id=str(user.pk),
-                    old_email=before["email"],
-                    new_email=user.email,
-                )
+                # Bouncing an address back and forth must not flood its inbox with notices.
+                if _address_mail_allowed(email=before["email"]):
+                    context.enqueue(
+                        email_change_notice_send,
+                        user_id=str(user.pk),
+                        old_email=before["email"],
+                        new_email=user.email,
+                    )
                 _verification_mail_enqueue(user=user, raise_when_throttled=False)
     except IntegrityError as exc:
         raise Conflict("An account with this e-mail already exists.", code="email_taken") from exc
@@ -138,12 +140,20 @@ def _verification_mail_enqueue(*, user: User, raise_when_throttled: bool) -> boo
     current address when it runs) or the address had its share; True when queued."""
     if email_verification_pending(user_id=user.pk):
         return False
-    try:
+    if raise_when_throttled:
         rate_counter_hit(scope="email_verification_address", ident=user.email)
-    except TooManyRequests:
-        if raise_when_throttled:
-            raise
+    elif not _address_mail_allowed(email=user.email):
         return False  # the account change still happens; the user can ask for the link later
     # The database queue is transactional: the mail goes out only if the change commits.
     context.enqueue(email_verification_task, user_id=str(user.pk))
+    return True
+
+
+def _address_mail_allowed(*, email: str) -> bool:
+    """Count one unsolicited mail (link or notice) to ``email``; False once the address had its
+    share (``THROTTLE_RATES["email_verification_address"]``)."""
+    try:
+        rate_counter_hit(scope="email_verification_address", ident=email)
+    except TooManyRequests:
+        return False
     return True
