@@ -14,7 +14,8 @@ REQUESTS = """
     client = Client()
     out = {}
     for name, call in [
-        ("health", lambda: client.get("/health", HTTP_AUTHORIZATION="Bearer ops-token")),
+        # The details are for operators: the metrics token of config/settings/test.py.
+        ("health", lambda: client.get("/health", HTTP_AUTHORIZATION="Bearer test-metrics-token")),
         ("login", lambda: client.post("/api/v1/auth/login", {"email": "a@b.c", "password": "x"},
                                       content_type="application/json")),
     ]:
@@ -36,7 +37,6 @@ def _result(completed) -> dict:
 def test_database_outage_is_a_fast_503(tmp_path):
     env = {
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "METRICS_TOKEN": "ops-token",  # health details are for operators
         "DATABASE_URL": CLOSED_POSTGRES,
         "DB_POOL_TIMEOUT": "1",
         "DB_CONNECT_TIMEOUT": "1",
@@ -61,7 +61,6 @@ def test_database_outage_is_a_fast_503(tmp_path):
 def test_redis_outage_is_a_fast_503_for_health_and_the_lockout(tmp_path):
     env = {
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "METRICS_TOKEN": "ops-token",  # health details are for operators
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "REDIS_URL": CLOSED_REDIS,
     }
