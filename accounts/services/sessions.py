@@ -89,14 +89,24 @@ def refresh(*, refresh_token: str) -> IssuedTokens:
     revoked, so the thief's copy and the owner's current one both stop working.
     """
     now = timezone.now()
+    token_hash = sha256_hex(refresh_token)
     with transaction.atomic():
+        owner_id = (
+            RefreshToken.objects.filter(token_hash=token_hash).values_list("user_id", flat=True)
+        ).first()
+        if owner_id is None:
+            raise NotAuthenticated("The refresh token is not valid.", code="invalid_token")
+        # One lock order wherever sessions end: the user's row, then their tokens (as
+        # sessions_end_all does). A refresh racing a logout everywhere waits for it and then
+        # finds its token revoked, instead of minting a token the logout never saw, or deadlocking.
+        User.objects.select_for_update().filter(pk=owner_id).values_list("pk").first()
         token = (
-            RefreshToken.objects.select_for_update()
+            RefreshToken.objects.select_for_update(of=("self",))
             .select_related("user")
-            .filter(token_hash=sha256_hex(refresh_token))
+            .filter(token_hash=token_hash)
             .first()
         )
-        if token is None:
+        if token is None:  # its owner was deleted in between
             raise NotAuthenticated("The refresh token is not valid.", code="invalid_token")
         if token.used_at is not None:
             revoked = RefreshToken.objects.filter(

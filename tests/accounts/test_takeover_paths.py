@@ -248,3 +248,16 @@ def test_reactivation_does_not_revive_old_access_tokens(client, user, admin, bea
 
     assert_error(client.get("/api/v1/auth/me", **bearer_of(tokens)), 401, "invalid_token")
     assert User.objects.get(pk=user.pk).is_active
+
+
+def test_a_stale_copy_of_the_user_cannot_write_an_old_token_version_back(client, user):
+    stale = User.objects.get(pk=user.pk)  # say, a back-office form loaded before the logout
+    tokens = login(client, user.email).json()
+    post_json(client, "/auth/logout", {"everywhere": True}, **bearer_of(tokens))
+
+    stale.full_name = "Edited in the back office"
+    stale.save()
+
+    user.refresh_from_db()
+    assert user.token_version == 1 and user.full_name == "Edited in the back office"
+    assert_error(client.get("/api/v1/auth/me", **bearer_of(tokens)), 401, "invalid_token")
