@@ -4,6 +4,8 @@ Throttles fail open: a Redis outage must not take sign-in down with it, so the r
 and the failure is logged.
 """
 
+import threading
+
 import structlog
 from django.conf import settings
 from django.core.cache import cache
@@ -16,11 +18,37 @@ from core.errors import TooManyRequests
 logger = structlog.get_logger("parecer.throttle")
 
 
+class _PerThread:
+    """An attribute kept per thread: ninja stores each request's cache key, history and clock on
+    the throttle instance, which every thread of a gthread worker shares (and the API-wide write
+    throttle is one instance for every operation). Without this, two concurrent requests could
+    count into each other's key."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: object, owner: type | None = None):
+        if instance is None:
+            return self
+        try:
+            return getattr(instance._per_thread, self.name)
+        except AttributeError:
+            raise AttributeError(self.name) from None
+
+    def __set__(self, instance: object, value: object) -> None:
+        instance._per_thread.__dict__[self.name] = value
+
+
 class ScopedRateThrottle(SimpleRateThrottle):
     """Per client IP, at the rate named by ``scope`` in ``settings.THROTTLE_RATES``."""
 
+    key = _PerThread()
+    history = _PerThread()
+    now = _PerThread()
+
     def __init__(self, scope: str) -> None:
         self.scope = scope
+        self._per_thread = threading.local()
         super().__init__(rate=settings.THROTTLE_RATES[scope])
 
     def get_cache_key(self, request: HttpRequest) -> str:
