@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import ApiKey, RefreshToken, User
@@ -261,3 +262,38 @@ def test_a_stale_copy_of_the_user_cannot_write_an_old_token_version_back(client,
     user.refresh_from_db()
     assert user.token_version == 1 and user.full_name == "Edited in the back office"
     assert_error(client.get("/api/v1/auth/me", **bearer_of(tokens)), 401, "invalid_token")
+
+
+def test_a_squatter_who_registered_the_victims_address_keeps_nothing_after_the_reset(
+    run_tasks, audit_events
+):
+    squatter, victim = Client(), Client()
+    post_json(squatter, "/auth/register", {"email": "victim@example.com", "password": PASSWORD})
+    held = login(squatter, "victim@example.com").json()
+    key = post_json(
+        squatter,
+        "/auth/api-keys",
+        {"name": "persistence", "current_password": PASSWORD},
+        **bearer_of(held),
+    )
+    assert_error(key, 403, "email_unverified")
+
+    post_json(victim, "/auth/password/reset", {"email": "victim@example.com"})
+    run_tasks()
+    [reset_mail] = [m for m in mail.outbox if "reset-password?uid=" in m.body]
+    uid, token = re.search(r"uid=([\w-]+)&token=([\w-]+)", reset_mail.body).groups()
+    done = post_json(
+        victim,
+        "/auth/password/reset/confirm",
+        {"uid": uid, "token": token, "new_password": NEW_PASSWORD},
+    )
+
+    assert done.status_code == 204
+    assert_error(squatter.get("/api/v1/auth/me", **bearer_of(held)), 401, "invalid_token")
+    spent = post_json(squatter, "/auth/refresh", {"refresh_token": held["refresh_token"]})
+    assert_error(spent, 401, "invalid_token")
+    assert not ApiKey.objects.exists()
+    assert not RefreshToken.objects.filter(revoked_at__isnull=True).exists()
+    [event] = audit_events(action="auth.password.reset")
+    assert event.details == {"revoked_refresh_tokens": 1, "revoked_api_keys": 0}
+    assert login(victim, "victim@example.com", NEW_PASSWORD).status_code == 200
