@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from files.models import File, FileStatus
+from files.models import File
 from tests.files import documents
 from tests.files.helpers import stored_keys, upload
 from tests.support.http import get
