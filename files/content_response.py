@@ -17,7 +17,9 @@ _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 def content_disposition(name: str) -> str:
     """``attachment`` with an ASCII fallback and the exact UTF-8 name."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    # Accents dropped (é -> e); anything else outside a safe ASCII set becomes "_".
+    decomposed = unicodedata.normalize("NFKD", name)
+    ascii_name = "".join(char for char in decomposed if not unicodedata.combining(char))
     ascii_name = re.sub(r"[^A-Za-z0-9._ ()-]", "_", ascii_name).strip() or "download"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
