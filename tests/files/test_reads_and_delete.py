@@ -84,7 +84,7 @@ def test_other_users_file_is_404_everywhere(client, user, bearer):
 
 
 def test_content_streams_with_safe_headers(client, user, bearer, audit_events):
-    file = file_create(owner=user, data=TEXT, name="Résumé – final.txt")
+    file = file_create(owner=user, data=TEXT, name="Résumé \u2013 final.txt")
     response = client.get(f"/api/v1/files/{file.pk}/content", **bearer(user))
     assert response.status_code == 200 and response.streaming
     assert b"".join(response.streaming_content) == TEXT
