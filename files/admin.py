@@ -57,7 +57,9 @@ class FileAdmin(admin.ModelAdmin):
         text = file_text_slice(file=file, offset=0, limit=PREVIEW_CHARS)
         if not text:
             return "(no extracted text)"
-        return format_html('<pre style="white-space: pre-wrap; max-height: 30em; overflow: auto">{}</pre>', text)
+        return format_html(
+            '<pre style="white-space: pre-wrap; max-height: 30em; overflow: auto">{}</pre>', text
+        )
 
     def delete_model(self, request: HttpRequest, obj: File) -> None:
         try:

@@ -29,11 +29,15 @@ def test_changelist_filters_by_status_type_and_owner(admin_client):
     assert "bob-data.json" in by_type and "alice-notes.txt" not in by_type
     by_owner = admin_client.get(CHANGELIST, {"owner__id__exact": str(bob.pk)}).content.decode()
     assert "bob-data.json" in by_owner and "alice-notes.txt" not in by_owner
-    assert admin_client.get(CHANGELIST, {"q": "alice@"}).content.decode().count("alice-notes.txt") >= 1
+    assert (
+        admin_client.get(CHANGELIST, {"q": "alice@"}).content.decode().count("alice-notes.txt") >= 1
+    )
 
 
 def test_detail_shows_metadata_and_a_text_preview_without_editing(admin_client):
-    file = file_create(owner=UserFactory(), data=b"<script>alert(1)</script> preview me\n", name="x.txt")
+    file = file_create(
+        owner=UserFactory(), data=b"<script>alert(1)</script> preview me\n", name="x.txt"
+    )
     ExtractedText.objects.create(file=file, text="<script>alert(1)</script> preview me")
     page = admin_client.get(f"{CHANGELIST}{file.pk}/change/").content.decode()
     assert file.sha256 in page
@@ -43,7 +47,9 @@ def test_detail_shows_metadata_and_a_text_preview_without_editing(admin_client):
     assert admin_client.get("/admin/files/file/add/").status_code == 403
 
 
-def test_delete_through_the_admin_uses_the_service(admin_client, admin, audit_events, django_capture_on_commit_callbacks):
+def test_delete_through_the_admin_uses_the_service(
+    admin_client, admin, audit_events, django_capture_on_commit_callbacks
+):
     file = file_create(owner=UserFactory(), data=b"to be removed\n")
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(f"{CHANGELIST}{file.pk}/delete/", {"post": "yes"})
@@ -66,7 +72,13 @@ def test_bulk_delete_respects_a_veto(admin_client, django_capture_on_commit_call
     try:
         with django_capture_on_commit_callbacks(execute=True):
             response = admin_client.post(
-                CHANGELIST, {"action": "delete_selected", "_selected_action": [str(busy.pk), str(idle.pk)], "post": "yes"}, follow=True
+                CHANGELIST,
+                {
+                    "action": "delete_selected",
+                    "_selected_action": [str(busy.pk), str(idle.pk)],
+                    "post": "yes",
+                },
+                follow=True,
             )
     finally:
         pre_delete.disconnect(dispatch_uid="admin-veto", sender=File)
