@@ -16,14 +16,13 @@ CHUNK_BYTES = 64 * 1024
 
 def _s3_client_and_key(key: str):
     """(client, bucket, full key) when the default storage is django-storages' S3, else None."""
-    try:
-        from storages.backends.s3 import S3Storage
-    except ImportError:  # pragma: no cover - a hard dependency
-        return None
+    from storages.backends.s3 import S3Storage
+    from storages.utils import clean_name
+
     storage = default_storage._wrapped if hasattr(default_storage, "_wrapped") else default_storage
     if not isinstance(storage, S3Storage):
         return None
-    full_key = storage._normalize_name(storage._clean_name(key))
+    full_key = storage._normalize_name(clean_name(key))
     return storage.connection.meta.client, storage.bucket_name, full_key
 
 

@@ -19,7 +19,11 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def s3_endpoint():
     """A moto S3 server on 127.0.0.1 for the whole session (``FILES_STORAGE=s3`` only)."""
+    import logging
+
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access line per S3 call
 
     port = int(os.environ.get("FILES_S3_PORT") or _free_port())
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
