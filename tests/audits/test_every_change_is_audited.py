@@ -38,6 +38,7 @@ class Call:
     body: dict | None = None
     headers: dict = field(default_factory=dict)
     source: str = "api"
+    content_type: str = "application/json"  # MULTIPART_CONTENT for uploads
 
 
 def _tokens(client, person) -> dict:
@@ -209,6 +210,29 @@ def audit_redact(client) -> Call:
     )  # fmt: skip
 
 
+def file_upload(client) -> Call:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test.client import MULTIPART_CONTENT
+
+    person = UserFactory()
+    return Call(
+        "post", "/files", "file.uploaded", actor=lambda: person, headers=_bearer(client, person),
+        body={"file": SimpleUploadedFile("a.txt", b"audited\n", content_type="text/plain")},
+        content_type=MULTIPART_CONTENT,
+    )  # fmt: skip
+
+
+def file_delete(client) -> Call:
+    from tests.support.files_factories import file_create
+
+    person = UserFactory()
+    file = file_create(owner=person, data=b"to delete\n")
+    return Call(
+        "delete", f"/files/{file.pk}", "file.deleted", actor=lambda: person,
+        headers=_bearer(client, person),
+    )  # fmt: skip
+
+
 CALLS: dict[tuple[str, str], Callable] = {
     ("POST", "/api/v1/auth/register"): register,
     ("POST", "/api/v1/auth/login"): login,
@@ -227,6 +251,8 @@ CALLS: dict[tuple[str, str], Callable] = {
     ("POST", "/api/v1/audits"): audit_create,
     ("PATCH", "/api/v1/audits/{event_id}"): audit_review,
     ("DELETE", "/api/v1/audits/{event_id}"): audit_redact,
+    ("POST", "/api/v1/files"): file_upload,
+    ("DELETE", "/api/v1/files/{file_id}"): file_delete,
 }
 
 
@@ -287,7 +313,7 @@ def test_a_change_leaves_exactly_one_event_with_the_right_actor_and_request_id(c
         response = send(API + call.path, HTTP_X_REQUEST_ID=request_id, **call.headers)
     else:
         response = send(
-            API + call.path, call.body, content_type="application/json",
+            API + call.path, call.body, content_type=call.content_type,
             HTTP_X_REQUEST_ID=request_id, **call.headers,
         )  # fmt: skip
 
