@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.files.documents import pdf_hundred_pages, pdf_many_pages  # noqa: E402
+from tests.files.documents import pdf_hundred_pages, pdf_many_pages
 
 
 def _pypdf_text(data: bytes) -> str:
