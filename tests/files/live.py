@@ -37,7 +37,8 @@ def gunicorn_server(*, media_root: Path, env: dict[str, str] | None = None, thre
         **{k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)},
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": _database_url(),
-        "MEDIA_ROOT": str(media_root),
+        # The test settings pin their own temporary MEDIA_ROOT: name the directory explicitly.
+        "STORAGE_URL": f"file://{media_root}",
         "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
         "GUNICORN_THREADS": str(threads),
