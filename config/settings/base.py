@@ -236,8 +236,10 @@ OPENAI_API_STYLE = env.str("OPENAI_API_STYLE", default="chat")  # chat | respons
 # --- Request bodies ---------------------------------------------------------------------------
 # JSON bodies above this are refused with 413; file uploads stream separately (files app).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("REQUEST_MAX_BYTES", default=1024 * 1024)
-# Uploads spool to disk from the first byte (files/upload_handler.py): never a whole file in memory.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+# Uploads spool to disk from the first byte (files/upload_handler.py; the only handler is the
+# temporary-file one). Not 0: under ASGI this also sizes the body's SpooledTemporaryFile, and 0
+# there means "never roll over to disk".
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default=None)
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 
