@@ -6,11 +6,14 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+import structlog
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
-from core.errors import DomainError
-from files.blobs import blob_chunks
+from core.errors import DomainError, NotFound
+from files.blobs import BlobMissing, blob_chunks
 from files.models import File
+
+logger = structlog.get_logger("parecer.files")
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -76,18 +79,19 @@ def file_content_response(request: HttpRequest, file: File) -> HttpResponse:
             status=416,
             headers={"Content-Range": f"bytes */{file.size}"},
         )
-    if wanted is None:
-        response = StreamingHttpResponse(
-            blob_chunks(key=file.storage_key), content_type=file.content_type
+    start, end = wanted if wanted else (0, file.size - 1)
+    try:
+        chunks = blob_chunks(
+            key=file.storage_key, start=start, length=(end - start + 1) if wanted else None
         )
+    except BlobMissing:
+        logger.error("file_blob_missing", file_id=str(file.pk), storage_key=file.storage_key)
+        raise NotFound("The stored bytes of this file are missing.", code="blob_missing") from None
+    if wanted is None:
+        response = StreamingHttpResponse(chunks, content_type=file.content_type)
         response["Content-Length"] = str(file.size)
     else:
-        start, end = wanted
-        response = StreamingHttpResponse(
-            blob_chunks(key=file.storage_key, start=start, length=end - start + 1),
-            content_type=file.content_type,
-            status=206,
-        )
+        response = StreamingHttpResponse(chunks, content_type=file.content_type, status=206)
         response["Content-Range"] = f"bytes {start}-{end}/{file.size}"
         response["Content-Length"] = str(end - start + 1)
     return _common_headers(response, file, etag)

@@ -241,3 +241,14 @@ def test_staff_may_not_delete_others_files_admin_may(
     with django_capture_on_commit_callbacks(execute=True):
         assert delete(client, f"/files/{file.pk}", **bearer(AdminFactory())).status_code == 204
     assert stored_keys() == []
+
+
+def test_a_row_whose_bytes_are_gone_is_a_clear_404(client, user, bearer):
+    from django.core.files.storage import default_storage
+
+    file = file_create(owner=user, data=TEXT)
+    default_storage.delete(file.storage_key)
+    error = assert_error(
+        client.get(f"/api/v1/files/{file.pk}/content", **bearer(user)), 404, "blob_missing"
+    )
+    assert "missing" in error["message"]
