@@ -2,8 +2,6 @@
 
 import hashlib
 
-from django.core.files.uploadedfile import SimpleUploadedFile
-
 from files import services
 from files.upload_handler import HashedTemporaryUploadedFile
 
@@ -26,6 +24,3 @@ def file_create(
     finally:
         spooled.close()
     return file
-
-
-__all__ = ["SimpleUploadedFile", "file_create"]
