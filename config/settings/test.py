@@ -6,6 +6,7 @@ start the local fake in tests/fakes/ and point at it), uploads in a temporary di
 """
 
 import atexit
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -31,3 +32,10 @@ OPENAI_API_STYLE = "chat"
 
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="parecer-test-media-"))
 atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
+
+# Parallel test workers (pytest-xdist) share one Redis database: each gets its own key prefix,
+# and tests/conftest.py clears only its own keys (django-redis's clear() is a FLUSHDB).
+if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = "parecer-test-" + os.environ.get(  # noqa: F405
+        "PYTEST_XDIST_WORKER", "main"
+    )

@@ -17,7 +17,7 @@ from audits.services import audit_event_record
 from core import context
 from tests.audits.helpers import patch_json, post_event
 from tests.audits.tasks_for_tests import thing_audit_in_background
-from tests.support.factories import UserFactory
+from tests.support.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -296,7 +296,8 @@ def test_a_rolled_back_change_leaves_no_event_and_no_gap():
 def test_a_failed_api_change_leaves_no_event(client, user, bearer):
     other = UserFactory()
 
-    response = patch_json(client, "/auth/me", {"email": other.email}, **bearer(user))
+    body = {"email": other.email, "current_password": DEFAULT_PASSWORD}
+    response = patch_json(client, "/auth/me", body, **bearer(user))
 
     assert response.status_code == 409
     assert not AuditEvent.objects.exists()

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='user',
-            name='preferences',
-            field=models.JSONField(blank=True, default=dict),
+            name='token_version',
+            field=models.PositiveIntegerField(default=0, editable=False),
         ),
     ]
