@@ -15,7 +15,10 @@ ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def _has_postgres() -> bool:
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    return settings.DATABASES["default"]["ENGINE"] in (
+        "django.db.backends.postgresql",
+        "config.postgres",
+    )
 
 
 def _has_redis() -> bool:

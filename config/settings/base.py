@@ -5,6 +5,7 @@ with a safe embedded default: SQLite, local-memory cache, local files, console e
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -96,7 +97,27 @@ TEMPLATES = [
     },
 ]
 
+
 # --- Database ---------------------------------------------------------------------------------
+def _process_role(argv: list[str]) -> str:
+    """``web`` (gunicorn, runserver), ``worker`` (task workers) or ``command``: it picks the
+    database time limits below (``PROCESS_ROLE`` overrides)."""
+    program = Path(argv[0]).name if argv else ""
+    subcommand = argv[1] if len(argv) > 1 else ""
+    if program in ("gunicorn", "uvicorn") or subcommand == "runserver":
+        return "web"
+    if subcommand in ("task_worker", "db_worker"):
+        return "worker"
+    return "command"
+
+
+PROCESS_ROLE = env.str("PROCESS_ROLE", default=_process_role(sys.argv))
+# Every statement and every lock wait is bounded: a request gives up (503 database_timeout)
+# instead of holding a server thread behind a long lock. Workers and commands (migrations,
+# prunes) legitimately run longer statements, so their defaults are longer; 0 disables.
+_DB_LIMITS = {"web": (5.0, 2.0), "worker": (120.0, 10.0), "command": (1800.0, 30.0)}
+DB_STATEMENT_TIMEOUT = env.float("DB_STATEMENT_TIMEOUT", default=_DB_LIMITS[PROCESS_ROLE][0])
+DB_LOCK_TIMEOUT = env.float("DB_LOCK_TIMEOUT", default=_DB_LIMITS[PROCESS_ROLE][1])
 DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=3)
 DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=3.0)
 DB_POOL_MIN_SIZE = env.int("DB_POOL_MIN_SIZE", default=2)
@@ -105,20 +126,34 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 
 
 def _tune_database(db: dict) -> dict:
-    """PostgreSQL gets Django's psycopg 3 pool; SQLite gets WAL so the worker and server coexist."""
+    """PostgreSQL gets Django's psycopg 3 pool behind a circuit breaker (``config.postgres``)
+    and bounded statements; SQLite gets WAL so the worker and server coexist."""
     options = db.setdefault("OPTIONS", {})
-    if db["ENGINE"] == "django.db.backends.postgresql":
+    if db["ENGINE"] in ("django.db.backends.postgresql", "config.postgres"):
+        db["ENGINE"] = "config.postgres"
         db["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
         options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+        # Session settings sent in the startup packet: no extra round trip per connection.
+        options["options"] = " ".join(
+            [
+                options.get("options", ""),
+                f"-c statement_timeout={int(DB_STATEMENT_TIMEOUT * 1000)}",
+                f"-c lock_timeout={int(DB_LOCK_TIMEOUT * 1000)}",
+            ]
+        ).strip()
         options["pool"] = {
             "min_size": DB_POOL_MIN_SIZE,
             "max_size": DB_POOL_MAX_SIZE,
-            # A request waits at most this long for a connection: an outage is a fast 503.
+            # A request waits at most this long for a connection; the breaker then fails fast.
             "timeout": DB_POOL_TIMEOUT,
-            # No per-checkout "check": it doubled every request's round trips (docs/performance.md).
-            # A connection broken while idle (database restart) fails its request with a 503 once
-            # and is replaced; max_idle recycles idle ones.
+            # psycopg_pool backs off reconnecting (1, 2, 4 ... s) until this budget (default
+            # 300 s) is spent: recovery lag grew with the outage. Giving up after 3 s lets the
+            # next checkout start a fresh attempt, so recovery takes seconds after any outage.
+            "reconnect_timeout": 3.0,
+            # Idle connections are checked before being lent (see config.postgres.base).
+            "check": "config.postgres.base.check_if_idle",
             "max_idle": 300,
+            "max_lifetime": 3600,
         }
     elif db["ENGINE"] == "django.db.backends.sqlite3":
         options.setdefault("timeout", 20)
