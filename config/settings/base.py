@@ -311,6 +311,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Parecer <no-reply@lo
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 HOUSEKEEPING_INTERVAL = env.int("HOUSEKEEPING_INTERVAL", default=3600)
 HEALTH_TASK_BACKLOG_MAX = env.int("HEALTH_TASK_BACKLOG_MAX", default=1000)
+# A running task's lease (core.leases): renewed every third of it; a task whose worker stopped
+# renewing is re-queued by the reaper (every TASK_REAPER_INTERVAL s), failed after
+# TASK_MAX_ATTEMPTS claims.
+TASK_LEASE_SECONDS = env.float("TASK_LEASE_SECONDS", default=60.0)
+TASK_REAPER_INTERVAL = env.int("TASK_REAPER_INTERVAL", default=30)
+TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=3)
 
 # --- i18n ---------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

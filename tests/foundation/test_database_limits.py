@@ -74,7 +74,7 @@ def test_breaker_answers_at_once_after_the_first_failed_checkout():
     assert all(call["retry_after"] and int(call["retry_after"]) >= 1 for call in calls)
     # The first call waits out the pool timeout; while the breaker is open the others don't
     # wait at all (a probe every <= 2 s costs a refused connect, microseconds).
-    assert 0.9 < calls[0]["seconds"] < 2.5
+    assert 0.9 < calls[0]["seconds"] < 4
     assert max(call["seconds"] for call in calls[1:]) < 0.5
 
 
