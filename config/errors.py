@@ -10,6 +10,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+import sentry_sdk
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -179,6 +180,7 @@ def _cache_outage(exc: BaseException) -> JsonResponse:
 
 def _unexpected(exc: BaseException) -> JsonResponse:
     logger.error("unhandled_exception", exc_info=exc)
+    sentry_sdk.capture_exception(exc)  # a no-op unless SENTRY_DSN is set
     return error_response(status=500, message="An unexpected error occurred.")
 
 

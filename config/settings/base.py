@@ -329,9 +329,18 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")  # empty: /metrics is disabled (404)
 NINJA_NUM_PROXIES = len(TRUSTED_PROXIES) or None
+# Optional error reporting (config/sentry.py); empty: nothing is sent anywhere.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default=f"{SERVICE_NAME}@{SERVICE_VERSION}")
 
 from config.logging import configure_logging  # noqa: E402
 
 LOGGING = configure_logging(level=LOG_LEVEL, fmt=LOG_FORMAT)
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 NINJA_PAGINATION_CLASS = "config.pagination.PagePagination"
+
+if SENTRY_DSN:
+    from config.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=SENTRY_RELEASE)
