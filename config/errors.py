@@ -280,11 +280,35 @@ def handler500(request: HttpRequest) -> HttpResponse:
     exc = sys.exc_info()[1]
     if exc is not None:
         response = response_for_exception(exc)
-        if _wants_envelope(request) or response.status_code == 503:
+        if _wants_envelope(request):
             return response
+        if response.status_code == 503:
+            return unavailable_page(response)
     from django.views.defaults import server_error
 
     return server_error(request)
+
+
+def unavailable_page(enveloped: JsonResponse) -> HttpResponse:
+    """The HTML twin of a 503 envelope, for the admin site: a person reads it, not a client."""
+    import json
+
+    from django.utils.html import format_html
+
+    error = json.loads(enveloped.content)["error"]
+    body = format_html(
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<title>Temporarily unavailable</title></head><body>"
+        "<h1>Temporarily unavailable</h1><p>{}</p><p>Nothing was lost: you are still signed in."
+        " Reload this page in a few seconds.</p><p><small>Request id: {}</small></p>"
+        "</body></html>",
+        error["message"],
+        error["request_id"] or "",
+    )
+    response = HttpResponse(body, status=503, content_type="text/html; charset=utf-8")
+    if enveloped.has_header("Retry-After"):
+        response["Retry-After"] = enveloped["Retry-After"]
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
