@@ -61,7 +61,7 @@ def test_breaker_answers_at_once_after_the_first_failed_checkout():
     env = {
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": CLOSED_POSTGRES,
-        "DB_POOL_TIMEOUT": "1",
+        "DB_POOL_TIMEOUT": "3",
         "CALLS": "20",
         "EMAIL": "someone@example.com",
         "PASSWORD": "whatever-it-is",
@@ -74,8 +74,9 @@ def test_breaker_answers_at_once_after_the_first_failed_checkout():
     assert all(call["retry_after"] and int(call["retry_after"]) >= 1 for call in calls)
     # The first call waits out the pool timeout; while the breaker is open the others don't
     # wait at all (a probe every <= 2 s costs a refused connect, microseconds).
-    assert 0.9 < calls[0]["seconds"] < 4
-    assert max(call["seconds"] for call in calls[1:]) < 0.5
+    # (Bounds are loose for a loaded CI machine; without the breaker each call takes 3 s.)
+    assert 2.9 < calls[0]["seconds"] < 8
+    assert max(call["seconds"] for call in calls[1:]) < 1
 
 
 @pytest.mark.postgres
