@@ -36,6 +36,9 @@ run: install  ## migrate, ensure an admin, then serve the API + one task worker 
 test: install  ## the whole suite (embedded defaults, or DATABASE_URL / REDIS_URL when set)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+test-faults: install  ## the fault suite: gunicorn on its own PostgreSQL + Redis, broken under load (~3 min)
+	$(PY) scripts/faults/run.py
+
 lint: install  ## ruff check + format check + import floors (import-linter) + migrations in sync
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -58,4 +61,4 @@ bench-ab: install  ## A/B: make bench's scenarios against BASE=<git ref> and thi
 clean:  ## remove the virtual environment and local state
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .run .bench
 
-.PHONY: help install lock run test lint format serve bench bench-ab clean
+.PHONY: help install lock run test test-faults lint format serve bench bench-ab clean

@@ -39,18 +39,25 @@ _metrics_dir = os.environ.setdefault(
 liveness_port = int(os.environ.get("LIVENESS_PORT", "8001"))
 
 
-def post_worker_init(worker) -> None:
+def when_ready(server) -> None:
     if not liveness_port:
         return
-    from config.liveness import gunicorn_loop_age, liveness_listener_start
+    from config.liveness import gunicorn_loop_ages, liveness_listener_start
 
-    liveness_listener_start(
+    server.liveness_listener = liveness_listener_start(
         host=bind.rsplit(":", 1)[0].strip("[]"),
         port=liveness_port,
-        loop_age=gunicorn_loop_age(worker),
-        # gunicorn itself kills a worker whose loop is silent this long; report it first.
+        loop_ages=gunicorn_loop_ages(server),
+        # gunicorn itself kills a worker whose loop is silent `timeout` s; report it before.
         max_loop_age=max(timeout / 2, 5),
     )
+
+
+def post_fork(server, worker) -> None:
+    # The master's liveness socket is no business of a worker's.
+    listener = getattr(server, "liveness_listener", None)
+    if listener is not None:
+        listener.socket.close()
 
 
 def on_starting(server) -> None:

@@ -3,10 +3,13 @@
 
 import http.client
 import json
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from services import LIVENESS_PORT, WEB_PORT
 
@@ -36,7 +39,17 @@ class Load:
         for index in range(self.clients):
             kind = "write" if index < self.writers else "read"
             self._spawn(self._client, kind, WEB_PORT, 0.0)
-        self._spawn(self._client, "live", LIVENESS_PORT, 0.05)
+        self._prober = subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).parent / "probe.py"),
+                str(LIVENESS_PORT),
+                "/health/live",
+                "0.05",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self._spawn(self._client, "ready", WEB_PORT, 0.25)
         return self
 
@@ -44,6 +57,10 @@ class Load:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=CLIENT_TIMEOUT + 5)
+        self._prober.terminate()
+        for line in self._prober.communicate()[0].splitlines():
+            started, seconds, status = line.split()
+            self.samples.append(Sample("live", float(started), float(seconds), int(status), None))
         return self.samples
 
     def _spawn(self, target, *args) -> None:
@@ -71,7 +88,9 @@ class Load:
             status, code = 0, None
             try:
                 if connection is None:
-                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=CLIENT_TIMEOUT)
+                    connection = http.client.HTTPConnection(
+                        "127.0.0.1", port, timeout=CLIENT_TIMEOUT
+                    )
                 connection.request(method, path, body=body, headers=headers)
                 response = connection.getresponse()
                 payload = response.read()

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import scenarios  # noqa: E402
-from services import (  # noqa: E402
+import scenarios
+from services import (
     SMTP_PORT,
     WEB_PORT,
     Gunicorn,
@@ -28,7 +28,7 @@ from services import (  # noqa: E402
     manage,
     workspace,
 )
-from smtp import SmtpSink  # noqa: E402
+from smtp import SmtpSink
 
 SCENARIOS = [
     scenarios.database_outage,
@@ -93,9 +93,17 @@ class Suite:
         extra = set(emails) - created - unknown
         verify = manage(self.env, "audit_verify", check=False)
         return [
-            ("data: every 201 has its row", not missing, f"{len(created)} created, {len(missing)} missing"),
+            (
+                "data: every 201 has its row",
+                not missing,
+                f"{len(created)} created, {len(missing)} missing",
+            ),
             ("data: no row without a 201", not extra, f"{len(extra)} extra"),
-            ("audit chain verifies", verify.returncode == 0, verify.stdout.strip().splitlines()[-1:]),
+            (
+                "audit chain verifies",
+                verify.returncode == 0,
+                verify.stdout.strip().splitlines()[-1:],
+            ),
         ]
 
 

@@ -1,13 +1,12 @@
 """The scenarios: each breaks one thing under load and returns its figures and its checks
 (name, passed, detail). Outages are shortened to what still proves the point (see run.py)."""
 
-import http.cookiejar
+import http.client
 import json
 import os
 import signal
 import subprocess
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -34,8 +33,11 @@ def _api_checks(samples, label: str) -> list[tuple]:
 
 def _live_check(samples, label: str) -> tuple:
     live = summary(samples, "live")
-    return (f"{label}: /health/live p99 < 100 ms", live["p99_ms"] < 100 and live["ok"] == live["n"],
-            live)
+    return (
+        f"{label}: /health/live p99 < 100 ms",
+        live["p99_ms"] < 100 and live["ok"] == live["n"],
+        live,
+    )
 
 
 def database_outage(suite) -> tuple[dict, list]:
@@ -51,8 +53,11 @@ def database_outage(suite) -> tuple[dict, list]:
     suite.writes += [s for s in samples if s.kind == "write"]
     during = [s for s in samples if s.kind in ("read", "write") and down <= s.started < up]
     worst = max((s.seconds for s in during), default=0)
-    late_failures = [s.started - up for s in samples
-                     if s.kind in ("read", "write") and s.started >= up and s.status >= 500]
+    late_failures = [
+        s.started - up
+        for s in samples
+        if s.kind in ("read", "write") and s.started >= up and s.status >= 500
+    ]
     recovery = max(late_failures, default=0.0)
     figures = {
         "outage_s": DB_OUTAGE_SECONDS,
@@ -66,8 +71,11 @@ def database_outage(suite) -> tuple[dict, list]:
     checks = [
         *_api_checks(samples, "db outage"),
         ("db outage: p99 < pool budget + 1 s", p99 < POOL_BUDGET + 1, round(p99, 2)),
-        ("db outage: no response slower than budget + 1 s", worst < POOL_BUDGET + 1,
-         round(worst, 2)),
+        (
+            "db outage: no response slower than budget + 1 s",
+            worst < POOL_BUDGET + 1,
+            round(worst, 2),
+        ),
         _live_check(samples, "db outage"),
         ("db outage: recovered within 5 s of the restart", recovery < 5, round(recovery, 2)),
     ]
@@ -75,14 +83,29 @@ def database_outage(suite) -> tuple[dict, list]:
 
 
 def table_lock(suite) -> tuple[dict, list]:
-    load = Load(token=suite.token).start()
+    # 4 writers: fewer than the server's 8 threads. With more blocked writers than threads,
+    # readers queue behind them (docs/operations.md gives that figure too).
+    load = Load(token=suite.token, writers=4).start()
     time.sleep(2)
     holder = subprocess.Popen(
-        ["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres", "-d",
-         "parecer_faults", "-c",
-         f"BEGIN; LOCK TABLE audits_auditevent IN ACCESS EXCLUSIVE MODE; "
-         f"SELECT pg_sleep({LOCK_SECONDS}); COMMIT;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "psql",
+            "-X",
+            "-q",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(PG_PORT),
+            "-U",
+            "postgres",
+            "-d",
+            "parecer_faults",
+            "-c",
+            f"BEGIN; LOCK TABLE audits_auditevent IN ACCESS EXCLUSIVE MODE; "
+            f"SELECT pg_sleep({LOCK_SECONDS}); COMMIT;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     locked = time.monotonic()
     holder.wait()
@@ -92,71 +115,97 @@ def table_lock(suite) -> tuple[dict, list]:
     suite.writes += [s for s in samples if s.kind == "write"]
     writes = summary(samples, "write", since=locked + 0.5, until=released)
     reads = summary(samples, "read", since=locked + 0.5, until=released)
-    figures = {"lock_s": LOCK_SECONDS, "write_during": writes, "read_during": reads,
-               "live": summary(samples, "live")}
+    figures = {
+        "lock_s": LOCK_SECONDS,
+        "write_during": writes,
+        "read_during": reads,
+        "live": summary(samples, "live"),
+    }
     checks = [
         *_api_checks(samples, "table lock"),
-        ("table lock: no write beyond lock budget + 1 s", writes["max_ms"] < (LOCK_BUDGET + 1) * 1000,
-         writes["max_ms"]),
-        ("table lock: writes give up with database_timeout", "database_timeout" in writes["codes"],
-         writes["codes"]),
-        ("table lock: reads unaffected (all 2xx, p99 < 1 s)",
-         reads["ok"] == reads["n"] and reads["p99_ms"] < 1000, reads),
+        # A write waits at most twice: for the audit chain's head row (held by a writer stuck
+        # on the table), then for the table itself; each wait is cut at DB_LOCK_TIMEOUT.
+        (
+            "table lock: no write beyond 2 lock waits + 1 s",
+            writes["max_ms"] < (2 * LOCK_BUDGET + 1) * 1000,
+            writes["max_ms"],
+        ),
+        (
+            "table lock: writes give up with database_timeout",
+            "database_timeout" in writes["codes"],
+            writes["codes"],
+        ),
+        (
+            "table lock: reads unaffected (all 2xx, p99 < 1 s)",
+            reads["ok"] == reads["n"] and reads["p99_ms"] < 1000,
+            reads,
+        ),
         _live_check(samples, "table lock"),
     ]
     return figures, checks
 
 
-def _admin_opener():
-    jar = http.cookiejar.CookieJar()
+class AdminBrowser:
+    """Just enough of a browser for the admin: cookies by hand (production marks them Secure,
+    which urllib's jar would not send over the suite's plain http) and the proxy's https header."""
 
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
+    def __init__(self) -> None:
+        self.cookies: dict[str, str] = {}
 
-    return jar, urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    def request(self, method: str, path: str, form: dict | None = None):
+        headers = {"X-Forwarded-Proto": "https", "Referer": f"https://127.0.0.1:{WEB_PORT}{path}"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", WEB_PORT, timeout=10)
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        page = response.read().decode("utf-8", "replace")
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key] = rest.split(";", 1)[0]
+        connection.close()
+        kind = response.getheader("Content-Type", "")
+        return response.status, kind, page, time.monotonic() - started
 
 
-def _admin_get(opener, path: str = "/admin/") -> tuple[int, str, str, float]:
-    started = time.monotonic()
-    try:
-        response = opener.open(f"http://127.0.0.1:{WEB_PORT}{path}", timeout=10)
-        status, body, kind = response.status, response.read().decode(), response.headers["Content-Type"]
-    except urllib.error.HTTPError as error:
-        status, body, kind = error.code, error.read().decode(), error.headers["Content-Type"]
-    return status, kind, body, time.monotonic() - started
-
-
-def admin_login(suite):
-    jar, opener = _admin_opener()
-    _admin_get(opener, "/admin/login/")
-    csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
-    form = urllib.parse.urlencode({"username": suite.admin_email, "password": suite.admin_password,
-                                   "csrfmiddlewaretoken": csrf, "next": "/admin/"}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{WEB_PORT}/admin/login/", data=form,
-                                     headers={"Referer": f"http://127.0.0.1:{WEB_PORT}/admin/login/"})
-    try:
-        opener.open(request, timeout=10)
-    except urllib.error.HTTPError as error:
-        assert error.code == 302, error.code
-    status, _, body, _ = _admin_get(opener)
-    assert status == 200 and "Site administration" in body, (status, body[:300])
-    return opener
+def admin_login(suite) -> AdminBrowser:
+    browser = AdminBrowser()
+    browser.request("GET", "/admin/login/")
+    status, _, page, _ = browser.request(
+        "POST",
+        "/admin/login/",
+        {
+            "username": suite.admin_email,
+            "password": suite.admin_password,
+            "csrfmiddlewaretoken": browser.cookies.get("csrftoken", ""),
+            "next": "/admin/",
+        },
+    )
+    assert status == 302, (status, page[:500])
+    status, _, page, _ = browser.request("GET", "/admin/")
+    assert status == 200 and "Site administration" in page, (status, page[:300])
+    return browser
 
 
 def redis_outages(suite) -> tuple[dict, list]:
-    opener = admin_login(suite)
+    browser = admin_login(suite)
     load = Load(token=suite.token).start()
     time.sleep(2)
     frozen = time.monotonic()
     suite.redis.freeze()
     time.sleep(1)
-    admin_frozen = _admin_get(opener)
+    admin_frozen = browser.request("GET", "/admin/")
     time.sleep(REDIS_OUTAGE_SECONDS - 1)
     suite.redis.thaw()
     thawed = time.monotonic()
     time.sleep(2)
-    admin_after_thaw = _admin_get(opener)
+    admin_after_thaw = browser.request("GET", "/admin/")
     killed = time.monotonic()
     suite.redis.stop()
     time.sleep(REDIS_OUTAGE_SECONDS)
@@ -166,32 +215,50 @@ def redis_outages(suite) -> tuple[dict, list]:
     time.sleep(4)
     samples = load.stop()
     suite.writes += [s for s in samples if s.kind == "write"]
-    late = [s.started - restarted for s in samples
-            if s.kind in ("read", "write") and s.started >= restarted and s.status >= 500]
-    late += [s.started - thawed for s in samples
-             if s.kind in ("read", "write") and thawed <= s.started < killed and s.status >= 500]
+    late = [
+        s.started - restarted
+        for s in samples
+        if s.kind in ("read", "write") and s.started >= restarted and s.status >= 500
+    ]
+    late += [
+        s.started - thawed
+        for s in samples
+        if s.kind in ("read", "write") and thawed <= s.started < killed and s.status >= 500
+    ]
     figures = {
         "outage_s": REDIS_OUTAGE_SECONDS,
         "write_frozen": summary(samples, "write", since=frozen, until=thawed),
         "read_frozen": summary(samples, "read", since=frozen, until=thawed),
         "write_stopped": summary(samples, "write", since=killed, until=restarted),
-        "admin_frozen": {"status": admin_frozen[0], "type": admin_frozen[1],
-                         "ms": round(admin_frozen[3] * 1000)},
+        "admin_frozen": {
+            "status": admin_frozen[0],
+            "type": admin_frozen[1],
+            "ms": round(admin_frozen[3] * 1000),
+        },
         "admin_after_thaw": admin_after_thaw[0],
         "recovery_s": round(max(late, default=0.0), 2),
         "live": summary(samples, "live"),
     }
     checks = [
         *_api_checks(samples, "redis"),
-        ("redis frozen: admin answers an HTML 503 within 2 s",
-         admin_frozen[0] == 503 and admin_frozen[1].startswith("text/html")
-         and admin_frozen[3] < 2, figures["admin_frozen"]),
-        ("redis thawed: the admin session is still signed in",
-         admin_after_thaw[0] == 200 and "Site administration" in admin_after_thaw[2],
-         admin_after_thaw[0]),
-        ("redis: no response slower than 2 s", max(
-            figures[k]["max_ms"] for k in ("write_frozen", "read_frozen", "write_stopped")) < 2000,
-         [figures[k]["max_ms"] for k in ("write_frozen", "read_frozen", "write_stopped")]),
+        (
+            "redis frozen: admin answers an HTML 503 within 2 s",
+            admin_frozen[0] == 503
+            and admin_frozen[1].startswith("text/html")
+            and admin_frozen[3] < 2,
+            figures["admin_frozen"],
+        ),
+        (
+            "redis thawed: the admin session is still signed in",
+            admin_after_thaw[0] == 200 and "Site administration" in admin_after_thaw[2],
+            admin_after_thaw[0],
+        ),
+        (
+            "redis: no response slower than 2 s",
+            max(figures[k]["max_ms"] for k in ("write_frozen", "read_frozen", "write_stopped"))
+            < 2000,
+            [figures[k]["max_ms"] for k in ("write_frozen", "read_frozen", "write_stopped")],
+        ),
         ("redis: recovered within 2 s", figures["recovery_s"] < 2, figures["recovery_s"]),
         _live_check(samples, "redis"),
     ]
@@ -216,14 +283,27 @@ def web_worker_killed(suite) -> tuple[dict, list]:
     suite.writes += [s for s in samples if s.kind == "write"]
     api = [s for s in samples if s.kind in ("read", "write") and s.started >= killed - 1]
     resets = [s for s in api if s.code and s.code.startswith("client:")]
-    figures = {"replaced_after_s": replaced_after and round(replaced_after, 2),
-               "client_resets": len(resets), "read": summary(samples, "read", since=killed),
-               "live": summary(samples, "live")}
+    late_resets = [s for s in resets if s.started > killed + 1]
+    figures = {
+        "replaced_after_s": replaced_after and round(replaced_after, 2),
+        "client_resets": len(resets),
+        "late_resets": len(late_resets),
+        "read": summary(samples, "read", since=killed),
+        "live": summary(samples, "live"),
+    }
     checks = [
-        ("web worker kill: gunicorn replaced it within 5 s",
-         replaced_after is not None and replaced_after < 5, figures["replaced_after_s"]),
-        ("web worker kill: only requests in flight on it failed (<= 4 threads + 16 idle conns)",
-         len(resets) <= 20, len(resets)),
+        (
+            "web worker kill: gunicorn replaced it within 5 s",
+            replaced_after is not None and replaced_after < 5,
+            figures["replaced_after_s"],
+        ),
+        # Connections the killed worker held (in flight or kept alive) fail once each; a client
+        # reconnecting is served by the other worker, then by the replacement.
+        (
+            "web worker kill: only connections open on it failed, at most one per client",
+            len(resets) <= 32 and not late_resets,
+            {"resets": len(resets), "late": len(late_resets)},
+        ),
         ("web worker kill: no 500", not [s for s in api if s.status == 500], "ok"),
     ]
     return figures, checks
@@ -231,7 +311,8 @@ def web_worker_killed(suite) -> tuple[dict, list]:
 
 def _task_row(suite, task_id: str) -> dict:
     row = suite.postgres.psql(
-        f"SELECT status, worker_ids FROM {TASKS_TABLE} WHERE id = '{task_id}'", "parecer_faults")
+        f"SELECT status, worker_ids FROM {TASKS_TABLE} WHERE id = '{task_id}'", "parecer_faults"
+    )
     status, workers = row.split("|", 1)
     return {"status": status, "worker_ids": json.loads(workers)}
 
@@ -239,13 +320,18 @@ def _task_row(suite, task_id: str) -> dict:
 def _latest_reset_task(suite) -> str:
     return suite.postgres.psql(
         f"SELECT id FROM {TASKS_TABLE} WHERE task_path = 'accounts.tasks.password_reset_email_send'"
-        " ORDER BY enqueued_at DESC LIMIT 1", "parecer_faults")
+        " ORDER BY enqueued_at DESC LIMIT 1",
+        "parecer_faults",
+    )
 
 
 def _request_reset(suite) -> str:
     body = json.dumps({"email": suite.admin_email}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{WEB_PORT}/api/v1/auth/password/reset",
-                                     data=body, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{WEB_PORT}/api/v1/auth/password/reset",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
     assert urllib.request.urlopen(request, timeout=10).status == 202
     return _latest_reset_task(suite)
 
@@ -263,8 +349,17 @@ def _wait_status(suite, task_id: str, statuses: set[str], timeout: float) -> dic
     return _task_row(suite, task_id)
 
 
+def _resets_sent(suite) -> int:
+    # Only the admin's password resets: registrations under load send verification e-mails too.
+    return sum(
+        1
+        for message in suite.smtp.messages
+        if f"To: {suite.admin_email}" in message and "password" in message.lower()
+    )
+
+
 def task_worker_killed(suite) -> tuple[dict, list]:
-    sent_before = len(suite.smtp.messages)
+    sent_before = _resets_sent(suite)
     suite.smtp.banner_delay = 3.0  # the task is mid-send when its worker dies
     task_id = _request_reset(suite)
     running = _wait_status(suite, task_id, {"RUNNING"}, 10)
@@ -272,23 +367,33 @@ def task_worker_killed(suite) -> tuple[dict, list]:
     suite.workers[0].kill()
     killed = time.monotonic()
     suite.smtp.banner_delay = 0.0
-    suite.workers[0] = TaskWorker(suite.env, suite.root / "worker.log")  # the supervisor restarts it
+    suite.workers[0] = TaskWorker(
+        suite.env, suite.root / "worker.log"
+    )  # the supervisor restarts it
     done = _wait_status(suite, task_id, {"SUCCESSFUL", "FAILED"}, 40)
     completed_after = time.monotonic() - killed
     time.sleep(1)
-    sent = len(suite.smtp.messages) - sent_before
-    figures = {"first_claim": running, "final": done, "completed_after_kill_s": round(completed_after, 1),
-               "emails_sent": sent}
+    sent = _resets_sent(suite) - sent_before
+    figures = {
+        "first_claim": running,
+        "final": done,
+        "completed_after_kill_s": round(completed_after, 1),
+        "emails_sent": sent,
+    }
     checks = [
         ("task worker kill: the task completed", done["status"] == "SUCCESSFUL", done),
-        ("task worker kill: on a new worker", len(set(done["worker_ids"])) == 2, done["worker_ids"]),
+        (
+            "task worker kill: on a new worker",
+            len(set(done["worker_ids"])) == 2,
+            done["worker_ids"],
+        ),
         ("task worker kill: e-mail sent exactly once", sent == 1, sent),
     ]
     return figures, checks
 
 
 def database_restart_during_task(suite) -> tuple[dict, list]:
-    sent_before = len(suite.smtp.messages)
+    sent_before = _resets_sent(suite)
     suite.smtp.banner_delay = 4.0
     task_id = _request_reset(suite)
     _wait_status(suite, task_id, {"RUNNING"}, 10)
@@ -298,12 +403,15 @@ def database_restart_during_task(suite) -> tuple[dict, list]:
     done = _wait_status(suite, task_id, {"SUCCESSFUL", "FAILED"}, 40)
     suite.smtp.banner_delay = 0.0
     time.sleep(1)
-    sent = len(suite.smtp.messages) - sent_before
+    sent = _resets_sent(suite) - sent_before
     alive = all(worker.alive() for worker in suite.workers)
     figures = {"final": done, "emails_sent": sent, "workers_alive": alive}
     checks = [
-        ("db restart during task: completed once", done["status"] == "SUCCESSFUL" and sent == 1,
-         figures),
+        (
+            "db restart during task: completed once",
+            done["status"] == "SUCCESSFUL" and sent == 1,
+            figures,
+        ),
         ("db restart during task: workers still running", alive, alive),
     ]
     return figures, checks
@@ -315,8 +423,12 @@ def connections_exhausted(suite) -> tuple[dict, list]:
     held = []
     while True:
         try:
-            held.append(psycopg.connect(f"host=127.0.0.1 port={PG_PORT} user=postgres "
-                                        "dbname=parecer_faults connect_timeout=2"))
+            held.append(
+                psycopg.connect(
+                    f"host=127.0.0.1 port={PG_PORT} user=postgres "
+                    "dbname=parecer_faults connect_timeout=2"
+                )
+            )
         except psycopg.OperationalError:
             break
     load = Load(token=suite.token, clients=8, writers=2).start()
@@ -332,16 +444,26 @@ def connections_exhausted(suite) -> tuple[dict, list]:
     task_id = _request_reset(suite)
     done = _wait_status(suite, task_id, {"SUCCESSFUL", "FAILED"}, 20)
     newcomer.stop()
-    late = [s.started - released for s in samples
-            if s.kind in ("read", "write") and s.started >= released and s.status >= 500]
-    figures = {"held_connections": len(held), "read": summary(samples, "read", until=released),
-               "write": summary(samples, "write", until=released),
-               "recovery_s": round(max(late, default=0.0), 2), "task_after": done["status"]}
+    late = [
+        s.started - released
+        for s in samples
+        if s.kind in ("read", "write") and s.started >= released and s.status >= 500
+    ]
+    figures = {
+        "held_connections": len(held),
+        "read": summary(samples, "read", until=released),
+        "write": summary(samples, "write", until=released),
+        "recovery_s": round(max(late, default=0.0), 2),
+        "task_after": done["status"],
+    }
     checks = [
         *_api_checks(samples, "connections exhausted"),
         ("connections exhausted: a worker started meanwhile survives", survived, survived),
-        ("connections exhausted: tasks run again once released", done["status"] == "SUCCESSFUL",
-         done["status"]),
+        (
+            "connections exhausted: tasks run again once released",
+            done["status"] == "SUCCESSFUL",
+            done["status"],
+        ),
         _live_check(samples, "connections exhausted"),
     ]
     return figures, checks

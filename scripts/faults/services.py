@@ -36,32 +36,75 @@ class Postgres:
             for path in (self.data, self.sockets):
                 shutil.chown(path, "postgres")
         subprocess.run(
-            _as_postgres([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
-                          "-A", "trust", "--no-sync"]),
-            check=True, capture_output=True,
+            _as_postgres(
+                [
+                    str(self.bin / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
         )
 
     def start(self) -> None:
-        options = (f"-p {PG_PORT} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c max_connections=40 -c superuser_reserved_connections=0")
+        options = (
+            f"-p {PG_PORT} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c max_connections=40 -c superuser_reserved_connections=0"
+        )
         subprocess.run(
-            _as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
-                          "-o", options, "-w", "start"]),
-            check=True, capture_output=True,
+            _as_postgres(
+                [
+                    str(self.bin / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.log),
+                    "-o",
+                    options,
+                    "-w",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
         )
 
     def stop(self) -> None:
         subprocess.run(
-            _as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
-                          "stop"]),
-            check=False, capture_output=True,
+            _as_postgres(
+                [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]
+            ),
+            check=False,
+            capture_output=True,
         )
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         done = subprocess.run(
-            ["psql", "-X", "-q", "-At", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres",
-             "-d", database, "-c", sql],
-            check=True, capture_output=True, text=True,
+            [
+                "psql",
+                "-X",
+                "-q",
+                "-At",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(PG_PORT),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-c",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         return done.stdout.strip()
 
@@ -72,13 +115,33 @@ class Redis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--dir", str(self.root)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(REDIS_PORT),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                str(self.root),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
-        _wait_for(lambda: subprocess.run(
-            ["redis-cli", "-p", str(REDIS_PORT), "ping"], capture_output=True, text=True
-        ).stdout.strip() == "PONG", what="redis")
+        _wait_for(
+            lambda: (
+                subprocess.run(
+                    ["redis-cli", "-p", str(REDIS_PORT), "ping"], capture_output=True, text=True
+                ).stdout.strip()
+                == "PONG"
+            ),
+            what="redis",
+        )
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -119,26 +182,41 @@ def app_environment(root: Path, **extra: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.prod",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:{PG_PORT}/parecer_faults",
         "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
-        "SECRET_KEY": secret, "JWT_SIGNING_KEY": jwt_key, "AUDIT_HMAC_KEY": audit_key,
+        "SECRET_KEY": secret,
+        "JWT_SIGNING_KEY": jwt_key,
+        "AUDIT_HMAC_KEY": audit_key,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
         "EMAIL_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
-        "THROTTLE_REGISTER": "100000/min", "THROTTLE_LOGIN": "100000/min",
+        "THROTTLE_REGISTER": "100000/min",
+        "THROTTLE_LOGIN": "100000/min",
         "THROTTLE_PASSWORD_RESET": "100000/min",
         "LOGIN_LOCKOUT_ATTEMPTS": "100000",
-        "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "8192", "ARGON2_PARALLELISM": "1",
-        "LOG_LEVEL": "WARNING", "LOG_FORMAT": "json",
-        "BIND": f"127.0.0.1:{WEB_PORT}", "LIVENESS_PORT": str(LIVENESS_PORT),
-        "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
-        "TASK_LEASE_SECONDS": "6", "TASK_REAPER_INTERVAL": "2",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_KIB": "8192",
+        "ARGON2_PARALLELISM": "1",
+        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "json",
+        "BIND": f"127.0.0.1:{WEB_PORT}",
+        "LIVENESS_PORT": str(LIVENESS_PORT),
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_THREADS": "4",
+        "TASK_LEASE_SECONDS": "6",
+        "TASK_REAPER_INTERVAL": "2",
         "PYTHONUNBUFFERED": "1",
         **extra,
     }
 
 
 def manage(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, check=check,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=env,
+        check=check,
+        capture_output=True,
+        text=True,
+    )
 
 
 class Gunicorn:
@@ -148,11 +226,19 @@ class Gunicorn:
     def start(self) -> None:
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "-c", "config/gunicorn.py"],
-            cwd=REPO, env=self.env, stdout=self.log.open("a"), stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=self.env,
+            stdout=self.log.open("a"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        _wait_for(lambda: urllib.request.urlopen(
-            f"http://127.0.0.1:{WEB_PORT}/health", timeout=2).status == 200, what="gunicorn")
+        _wait_for(
+            lambda: (
+                urllib.request.urlopen(f"http://127.0.0.1:{WEB_PORT}/health", timeout=2).status
+                == 200
+            ),
+            what="gunicorn",
+        )
 
     def worker_pids(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -171,9 +257,20 @@ class TaskWorker:
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env, self.log = env, log
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "task_worker", "--queue-name", "*", "--interval", "0.2",
-             "--no-startup-delay"],
-            cwd=REPO, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "manage.py",
+                "task_worker",
+                "--queue-name",
+                "*",
+                "--interval",
+                "0.2",
+                "--no-startup-delay",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log.open("a"),
+            stderr=subprocess.STDOUT,
         )
 
     def alive(self) -> bool:
