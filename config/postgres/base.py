@@ -5,6 +5,7 @@ checkouts count as failures: a query that fails on a connection already obtained
 mid-request) is the request's own 503, not evidence that the database is down.
 """
 
+import threading
 import time
 import weakref
 
@@ -62,4 +63,9 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
         except self.Database.OperationalError:
             breaker.record_failure()
             raise
+        # The database is back but the pool may be waiting out a reconnect backoff, holding dead
+        # connections: start a fresh pool (it connects at once) and close the old one aside.
+        stale = self._connection_pools.pop(self.alias, None)
+        if stale is not None:
+            threading.Thread(target=stale.close, name="stale-pool-close", daemon=True).start()
         breaker.record_success()

@@ -16,10 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import scenarios
+import scenarios_database
+import scenarios_tasks
+import scenarios_web
 from services import (
+    DB_NAME,
     SMTP_PORT,
     WEB_PORT,
+    ControlServer,
     Gunicorn,
     Postgres,
     Redis,
@@ -31,13 +35,13 @@ from services import (
 from smtp import SmtpSink
 
 SCENARIOS = [
-    scenarios.database_outage,
-    scenarios.table_lock,
-    scenarios.redis_outages,
-    scenarios.web_worker_killed,
-    scenarios.task_worker_killed,
-    scenarios.database_restart_during_task,
-    scenarios.connections_exhausted,
+    scenarios_database.database_outage,
+    scenarios_database.table_lock,
+    scenarios_web.redis_outages,
+    scenarios_web.web_worker_killed,
+    scenarios_tasks.task_worker_killed,
+    scenarios_tasks.database_restart_during_task,
+    scenarios_database.connections_exhausted,
 ]
 
 
@@ -54,18 +58,20 @@ class Suite:
             DJANGO_SUPERUSER_PASSWORD=self.admin_password,
         )
         self.gunicorn = Gunicorn(self.env, self.root / "gunicorn.log")
+        self.control = ControlServer(self.root)
         self.workers: list[TaskWorker] = []
         self.writes = []
         self.token = ""
 
     def up(self) -> None:
         self.postgres.start()
-        self.postgres.psql("CREATE DATABASE parecer_faults")
+        self.postgres.psql(f"CREATE DATABASE {DB_NAME}")
         self.redis.start()
         manage(self.env, "migrate", "--noinput", "-v0")
         manage(self.env, "ensure_admin")
         manage(self.env, "schedule_periodic")
         self.gunicorn.start()
+        self.gunicorn.prioritise()
         self.workers.append(TaskWorker(self.env, self.root / "worker.log"))
         body = json.dumps({"email": self.admin_email, "password": self.admin_password}).encode()
         request = urllib.request.Request(
@@ -76,21 +82,22 @@ class Suite:
         self.token = json.load(urllib.request.urlopen(request, timeout=10))["access_token"]
 
     def down(self) -> None:
-        for worker in self.workers:
+        for worker in TaskWorker.started:
             worker.stop()
         self.gunicorn.stop()
         self.redis.stop()
         self.postgres.stop()
         self.smtp.close()
+        self.control.stop()
 
     def final_checks(self) -> list[tuple]:
-        emails = self.postgres.psql(
-            "SELECT email FROM accounts_user WHERE email LIKE 'load-%'", "parecer_faults"
+        names = self.postgres.psql(
+            "SELECT name FROM accounts_apikey WHERE name LIKE 'load-%'", DB_NAME
         ).split()
-        created = {s.email for s in self.writes if s.status == 201}
-        unknown = {s.email for s in self.writes if s.status == 0}  # no answer: either way is fine
-        missing = created - set(emails)
-        extra = set(emails) - created - unknown
+        created = {s.ref for s in self.writes if s.status == 201}
+        unknown = {s.ref for s in self.writes if s.status == 0}  # no answer: either way is fine
+        missing = created - set(names)
+        extra = set(names) - created - unknown
         verify = manage(self.env, "audit_verify", check=False)
         return [
             (
