@@ -40,6 +40,10 @@ liveness_port = int(os.environ.get("LIVENESS_PORT", "8001"))
 
 
 def when_ready(server) -> None:
+    # Imported now rather than first in child_exit: an import holds the master's GIL for
+    # ~100 ms, which the liveness thread would wait behind right when a worker dies.
+    from prometheus_client import multiprocess  # noqa: F401
+
     if not liveness_port:
         return
     from config.liveness import gunicorn_loop_ages, liveness_listener_start

@@ -174,5 +174,6 @@ def web_worker_killed(suite) -> tuple[dict, list]:
             {"resets": len(resets), "late": len(late_resets)},
         ),
         ("web worker kill: no 500", not [s for s in api if s.status == 500], "ok"),
+        live_check(samples, "web worker kill"),
     ]
     return figures, checks
