@@ -31,7 +31,14 @@ class DatabaseCircuitOpen(OperationalError):
 class CircuitBreaker:
     """Closed (normal), open (refuse until ``open_until``), or half-open (one probe in flight)."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        refusal: Callable[[float], Exception] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        # What admit() raises while open, given the seconds left (Redis wants its own error).
+        self._refusal = refusal or (lambda retry_after: DatabaseCircuitOpen(retry_after))
         self._clock = clock
         self._lock = threading.Lock()
         self.failures = 0
@@ -49,7 +56,7 @@ class CircuitBreaker:
                 return False
             now = self._clock()
             if now < self.open_until or self._probing:
-                raise DatabaseCircuitOpen(retry_after=max(self.open_until - now, OPEN_MIN))
+                raise self._refusal(max(self.open_until - now, OPEN_MIN))
             self._probing = True
             return True
 

@@ -171,6 +171,8 @@ _tune_database(DATABASES["default"])
 REDIS_URL = env.str("REDIS_URL", default="")
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
 if REDIS_URL:
+    from config.redis_breaker import BreakerConnection
+
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
@@ -180,7 +182,12 @@ if REDIS_URL:
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
                 "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-                "CONNECTION_POOL_KWARGS": {"max_connections": 50, "retry_on_timeout": False},
+                "CONNECTION_POOL_KWARGS": {
+                    "max_connections": 50,
+                    "retry_on_timeout": False,
+                    # Fail fast while Redis is known down (config/redis_breaker.py).
+                    "connection_class": BreakerConnection,
+                },
             },
         }
     }

@@ -18,7 +18,7 @@ from services import DB_NAME, PG_PORT, TaskWorker
 
 
 def database_outage(suite) -> tuple[dict, list]:
-    load = Load(token=suite.token).start()
+    load = Load(token=suite.token, password=suite.admin_password).start()
     time.sleep(3)
     down = time.monotonic()
     suite.postgres.stop()
@@ -63,7 +63,11 @@ def database_outage(suite) -> tuple[dict, list]:
 def table_lock(suite) -> tuple[dict, list]:
     # 2 writers: even both on one worker leave it 2 of its 4 threads. With as many blocked
     # writers as a worker has threads, readers queue behind them there (docs/operations.md).
-    load = Load(token=suite.token, writers=int(os.environ.get("FAULTS_LOCK_WRITERS", "2"))).start()
+    load = Load(
+        token=suite.token,
+        password=suite.admin_password,
+        writers=int(os.environ.get("FAULTS_LOCK_WRITERS", "2")),
+    ).start()
     time.sleep(2)
     holder = subprocess.Popen(
         [
@@ -138,7 +142,7 @@ def connections_exhausted(suite) -> tuple[dict, list]:
             )
         except psycopg.OperationalError:
             break
-    load = Load(token=suite.token, clients=8, writers=2).start()
+    load = Load(token=suite.token, password=suite.admin_password, clients=8, writers=2).start()
     newcomer = TaskWorker(suite.env, suite.root / "worker-exhausted.log")
     time.sleep(8)
     survived = newcomer.alive()

@@ -61,7 +61,7 @@ def admin_login(suite) -> AdminBrowser:
 
 def redis_outages(suite) -> tuple[dict, list]:
     browser = admin_login(suite)
-    load = Load(token=suite.token).start()
+    load = Load(token=suite.token, password=suite.admin_password).start()
     time.sleep(2)
     frozen = time.monotonic()
     suite.redis.freeze()
@@ -133,7 +133,7 @@ def redis_outages(suite) -> tuple[dict, list]:
 
 
 def web_worker_killed(suite) -> tuple[dict, list]:
-    load = Load(token=suite.token).start()
+    load = Load(token=suite.token, password=suite.admin_password).start()
     time.sleep(2)
     before = suite.gunicorn.worker_pids()
     os.kill(before[0], signal.SIGKILL)

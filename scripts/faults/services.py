@@ -193,6 +193,8 @@ def app_environment(root: Path, **extra: str) -> dict[str, str]:
         "THROTTLE_REGISTER": "100000/min",
         "THROTTLE_LOGIN": "100000/min",
         "THROTTLE_PASSWORD_RESET": "100000/min",
+        "THROTTLE_WRITES": "1000000/min",
+        "API_KEYS_MAX_ACTIVE": "1000000",
         "LOGIN_LOCKOUT_ATTEMPTS": "100000",
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_KIB": "8192",

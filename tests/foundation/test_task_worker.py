@@ -109,7 +109,7 @@ def test_health_reports_stuck_and_failed_tasks_without_failing(client):
         **common,
     )
 
-    response = client.get("/health")
+    response = client.get("/health", HTTP_AUTHORIZATION="Bearer test-metrics-token")
 
     body = response.json()
     assert response.status_code == 200, body
