@@ -24,17 +24,15 @@ _breaker = CircuitBreaker(
 
 
 class BreakerConnection(redis.Connection):
-    def connect(self) -> None:
-        _breaker.admit()  # raises while open; a probe (True) simply goes ahead
+    # Every command passes here once (connecting, if needed, happens inside), so the breaker
+    # is consulted once per command and a probe is one real command.
+    def send_command(self, *args, **kwargs):
+        _breaker.admit()
         try:
-            super().connect()
+            return super().send_command(*args, **kwargs)
         except FAILURES:
             _breaker.record_failure()
             raise
-
-    def send_command(self, *args, **kwargs):
-        _breaker.admit()
-        return super().send_command(*args, **kwargs)
 
     def read_response(self, *args, **kwargs):
         try:

@@ -44,6 +44,7 @@ class CircuitBreaker:
         self.failures = 0
         self.open_until = 0.0
         self._probing = False
+        self._probe_deadline = 0.0
 
     @property
     def is_closed(self) -> bool:
@@ -55,9 +56,12 @@ class CircuitBreaker:
             if self.failures == 0:
                 return False
             now = self._clock()
-            if now < self.open_until or self._probing:
+            # A probe that never reported back (it raised something unexpected) is given up on.
+            probing = self._probing and now < self._probe_deadline
+            if now < self.open_until or probing:
                 raise self._refusal(max(self.open_until - now, OPEN_MIN))
             self._probing = True
+            self._probe_deadline = now + 2 * OPEN_MAX
             return True
 
     def record_success(self) -> None:
