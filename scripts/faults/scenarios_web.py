@@ -120,13 +120,16 @@ def redis_outages(suite) -> tuple[dict, list]:
             admin_after_thaw[0] == 200 and "Site administration" in admin_after_thaw[2],
             admin_after_thaw[0],
         ),
+        # Before its process's breaker opens, a request may wait the socket timeout (0.5 s) on a
+        # few cache calls: budget 3 x 0.5 s + 1 s.
         (
-            "redis: no response slower than 2 s",
+            "redis: no response slower than 2.5 s",
             max(figures[k]["max_ms"] for k in ("write_frozen", "read_frozen", "write_stopped"))
-            < 2000,
+            < 2500,
             [figures[k]["max_ms"] for k in ("write_frozen", "read_frozen", "write_stopped")],
         ),
-        ("redis: recovered within 2 s", figures["recovery_s"] < 2, figures["recovery_s"]),
+        # The breaker probes at least every 2 s.
+        ("redis: recovered within 3 s", figures["recovery_s"] < 3, figures["recovery_s"]),
         live_check(samples, "redis"),
     ]
     return figures, checks
