@@ -120,12 +120,13 @@ def redis_outages(suite) -> tuple[dict, list]:
             admin_after_thaw[0] == 200 and "Site administration" in admin_after_thaw[2],
             admin_after_thaw[0],
         ),
-        # Before its process's breaker opens, a request may wait the socket timeout (0.5 s) on a
-        # few cache calls: budget 3 x 0.5 s + 1 s.
+        # Before its process's breaker opens (and at each probe), a request may wait the socket
+        # timeout (0.5 s) on a few cache calls; API-key writes also check a password (Argon2) on
+        # a CPU shared with the whole load: budget 3 s.
         (
-            "redis: no response slower than 2.5 s",
+            "redis: no response slower than 3 s",
             max(figures[k]["max_ms"] for k in ("write_frozen", "read_frozen", "write_stopped"))
-            < 2500,
+            < 3000,
             [figures[k]["max_ms"] for k in ("write_frozen", "read_frozen", "write_stopped")],
         ),
         # The breaker probes at least every 2 s.
