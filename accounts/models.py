@@ -47,6 +47,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, editable=False)
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # A frontend's own settings for this person (theme, defaults); opaque to the backend, <= 16 KiB.
+    preferences = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
