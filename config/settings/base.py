@@ -193,6 +193,18 @@ OPENAI_PROJECT = env.str("OPENAI_PROJECT", default="")
 OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=60.0)  # whole call, seconds
 OPENAI_CONNECT_TIMEOUT = env.float("OPENAI_CONNECT_TIMEOUT", default=5.0)
 OPENAI_API_STYLE = env.str("OPENAI_API_STYLE", default="chat")  # chat | responses
+# Analyses (analyses/): leases, retries, waiting; budgets and prices live in configuration.
+# A worker's hold on a running analysis; must outlast OPENAI_TIMEOUT (the call's hard deadline).
+ANALYSIS_LEASE_SECONDS = env.int("ANALYSIS_LEASE_SECONDS", default=int(OPENAI_TIMEOUT) + 60)
+ANALYSIS_REAPER_INTERVAL = env.int("ANALYSIS_REAPER_INTERVAL", default=30)
+ANALYSIS_RETRY_BASE_SECONDS = env.float("ANALYSIS_RETRY_BASE_SECONDS", default=2.0)
+ANALYSIS_RETRY_CAP_SECONDS = env.float("ANALYSIS_RETRY_CAP_SECONDS", default=120.0)
+# Reserved at admission when a prompt version sets no max_output_tokens.
+ANALYSIS_DEFAULT_MAX_OUTPUT_TOKENS = env.int("ANALYSIS_DEFAULT_MAX_OUTPUT_TOKENS", default=4096)
+ANALYSIS_MAX_WAITERS = env.int("ANALYSIS_MAX_WAITERS", default=16)  # ?wait=N holders per process
+ANALYSIS_WAIT_TICK = env.float("ANALYSIS_WAIT_TICK", default=0.1)  # cache check while waiting
+ANALYSIS_WAIT_DB_CHECK = env.float("ANALYSIS_WAIT_DB_CHECK", default=2.0)  # database backstop
+ANALYSIS_WORKER_THREADS = env.int("ANALYSIS_WORKER_THREADS", default=32)
 
 # --- Request bodies ---------------------------------------------------------------------------
 # JSON bodies above this are refused with 413; file uploads stream separately (files app).
