@@ -156,7 +156,6 @@ def _admit(
     idempotency_key: str | None,
     request_hash: str,
 ) -> Submitted:
-    from files import selectors as file_selectors
     from prompts import rendering
     from prompts import selectors as prompt_selectors
 
@@ -165,7 +164,7 @@ def _admit(
     )
     model = prompt_version.model or _default_model()
     _model_check(model)
-    files = file_selectors.files_for_analysis(user=user, file_ids=file_ids) if file_ids else []
+    files = _files(user=user, file_ids=file_ids)
     render_variables = dict(variables)
     if files:
         render_variables["files"] = _file_variables(files)
@@ -223,7 +222,7 @@ def _admit(
                 analysis.reserved_cost_usd = reserved_cost
             analysis.save()
             if files:
-                analysis.files.set(files)
+                analysis.files.set(files)  # FILES_M2M
             if idempotency_key:
                 try:
                     with transaction.atomic():
@@ -257,6 +256,15 @@ def _admit(
         raise
     metrics.analysis_created(analysis)
     return Submitted(analysis=analysis, created=True)
+
+
+def _files(*, user, file_ids: list[uuid.UUID]) -> list:
+    """The caller's ready files, in the order given (404 ``file_not_found``, 409 ``file_not_ready``)."""
+    if not file_ids:
+        return []
+    from files import selectors as file_selectors
+
+    return file_selectors.files_for_analysis(user=user, file_ids=file_ids)
 
 
 def _default_model() -> str:
