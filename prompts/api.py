@@ -22,7 +22,18 @@ WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorO
 def _detail(version) -> dict:
     """A prompt with one resolved version, as GET /prompts/{slug} shows it."""
     prompt = version.prompt
-    return {**schemas.PromptOut.from_orm(prompt).model_dump(), "version": version}
+    return {
+        "slug": prompt.slug,
+        "name": prompt.name,
+        "description": prompt.description,
+        "tags": prompt.tags,
+        "labels": selectors.labels_of(prompt),
+        "latest_version": getattr(prompt, "latest_number", None),
+        "archived_at": prompt.archived_at,
+        "created_at": prompt.created_at,
+        "updated_at": prompt.updated_at,
+        "version": version,
+    }
 
 
 def _prompt(request: HttpRequest, slug: str):

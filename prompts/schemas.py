@@ -98,7 +98,7 @@ class VersionOut(Schema):
         return obj.author.email if obj.author_id and obj.author else None
 
 
-class PromptOut(Schema):
+class PromptFields(Schema):
     slug: str
     name: str
     description: str
@@ -109,6 +109,8 @@ class PromptOut(Schema):
     created_at: datetime
     updated_at: datetime
 
+
+class PromptOut(PromptFields):
     @staticmethod
     def resolve_labels(obj) -> dict[str, int]:
         return {label.name: label.version.number for label in obj.labels.all()}
@@ -118,7 +120,7 @@ class PromptOut(Schema):
         return getattr(obj, "latest_number", None)
 
 
-class PromptDetailOut(PromptOut):
+class PromptDetailOut(PromptFields):
     version: VersionOut = Field(description="The resolved version.")
 
 
