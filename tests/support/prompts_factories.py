@@ -3,9 +3,15 @@
 from prompts.models import Prompt
 
 THREE_MESSAGES = [
-    {"role": "system", "content": "You are a careful {{ domain }} reviewer. Answer in {{ language }}."},
+    {
+        "role": "system",
+        "content": "You are a careful {{ domain }} reviewer. Answer in {{ language }}.",
+    },
     {"role": "developer", "content": "Be concise.{% if strict %} Refuse to guess.{% endif %}"},
-    {"role": "user", "content": "Review this {{ doc_type }}:\n{% for line in lines %}- {{ line }}\n{% endfor %}"},
+    {
+        "role": "user",
+        "content": "Review this {{ doc_type }}:\n{% for line in lines %}- {{ line }}\n{% endfor %}",
+    },
 ]
 FIVE_VARIABLES_SCHEMA = {
     "type": "object",
@@ -40,7 +46,9 @@ def version_content(**overrides) -> dict:
     return content
 
 
-def prompt_make(*, slug: str = "contract-review", actor=None, labels=("production",), **overrides) -> Prompt:
+def prompt_make(
+    *, slug: str = "contract-review", actor=None, labels=("production",), **overrides
+) -> Prompt:
     """A prompt with one version (three messages, five variables), labelled ``production``."""
     from prompts.services.prompts import prompt_create
 
@@ -58,4 +66,6 @@ def prompt_make(*, slug: str = "contract-review", actor=None, labels=("productio
 def version_add(prompt: Prompt, *, actor=None, labels=(), **overrides):
     from prompts.services.versions import prompt_version_create
 
-    return prompt_version_create(prompt=prompt, author=actor, labels=labels, **version_content(**overrides))
+    return prompt_version_create(
+        prompt=prompt, author=actor, labels=labels, **version_content(**overrides)
+    )
