@@ -245,7 +245,7 @@ def config_entry(*, key: str, row: Configuration | None = None, looked_up: bool 
         "value": declared.default if row is None else row.value,
         "default": declared.default,
         "is_default": row is None,
-        "schema": declared.schema,
+        "value_schema": declared.schema,
         "description": declared.description,
         "updated_at": row.updated_at if row else None,
         "updated_by": row.updated_by.email if row and row.updated_by else None,

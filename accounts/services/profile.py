@@ -115,3 +115,22 @@ def email_verify_confirm(*, uid: str, token: str) -> User:
 def _verification_mail_enqueue(*, user: User) -> None:
     # The database queue is transactional: the mail goes out only if the change commits.
     context.enqueue(email_verification_task, user_id=str(user.pk))
+
+
+PREFERENCES_MAX_BYTES = 16 * 1024
+
+
+def preferences_replace(*, user: User, preferences: dict) -> dict:
+    """Replace one's own preferences (a JSON object a frontend owns, at most 16 KiB encoded)."""
+    import json
+
+    size = len(json.dumps(preferences, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    if size > PREFERENCES_MAX_BYTES:
+        raise InvalidInput(
+            f"Preferences may take at most {PREFERENCES_MAX_BYTES} bytes as JSON ({size} given).",
+            code="preferences_too_large",
+            details=[{"field": "body", "in": "body", "reason": f"{size} bytes", "type": "size"}],
+        )
+    user.preferences = preferences
+    user.save(update_fields=["preferences", "updated_at"])
+    return user.preferences
