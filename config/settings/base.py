@@ -185,10 +185,14 @@ AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="dev-audit-hmac-key-change-me
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+# The LLM (analyses/llm/): any OpenAI-compatible server. An empty key means "not configured".
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
-OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="https://api.openai.com/v1")
-OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=60.0)
-OPENAI_API_STYLE = env.str("OPENAI_API_STYLE", default="chat")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")  # empty: the SDK's (api.openai.com)
+OPENAI_ORGANIZATION = env.str("OPENAI_ORGANIZATION", default="")
+OPENAI_PROJECT = env.str("OPENAI_PROJECT", default="")
+OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=60.0)  # whole call, seconds
+OPENAI_CONNECT_TIMEOUT = env.float("OPENAI_CONNECT_TIMEOUT", default=5.0)
+OPENAI_API_STYLE = env.str("OPENAI_API_STYLE", default="chat")  # chat | responses
 
 # --- Request bodies ---------------------------------------------------------------------------
 # JSON bodies above this are refused with 413; file uploads stream separately (files app).

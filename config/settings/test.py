@@ -11,3 +11,10 @@ from .base import PASSWORD_HASHERS
 # Hashing cost is not what the tests are about; Argon2 stays first in production.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# A developer's .env must never point the tests at a real LLM: tests that need one use the
+# fake_openai fixture (tests/fakes/openai_server.py), which overrides these.
+OPENAI_API_KEY = ""
+OPENAI_BASE_URL = ""
+OPENAI_ORGANIZATION = ""
+OPENAI_PROJECT = ""
+OPENAI_API_STYLE = "chat"
