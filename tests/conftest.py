@@ -130,3 +130,35 @@ def audit_events():
         return list(AuditEvent.objects.filter(**filters).order_by("sequence"))
 
     return events
+
+
+@pytest.fixture(scope="session")
+def _fake_openai_server():
+    """One fake OpenAI server per test process, on a free port of 127.0.0.1."""
+    from tests.fakes.openai_server import FakeOpenAI
+
+    fake = FakeOpenAI().start()
+    yield fake
+    fake.stop()
+
+
+FAKE_OPENAI_KEY = "sk-test-parecer-0123456789abcdefSECRET"
+
+
+@pytest.fixture
+def fake_openai(_fake_openai_server, settings):
+    """The fake OpenAI server, with the settings pointing at it and a clean script.
+
+    ``fake_openai.script(status=429, retry_after=2)`` queues how the next request is answered;
+    ``fake_openai.requests`` is what it received.
+    """
+    fake = _fake_openai_server
+    fake.reset()
+    fake.required_key = ""
+    settings.OPENAI_API_KEY = FAKE_OPENAI_KEY
+    settings.OPENAI_BASE_URL = fake.base_url
+    settings.OPENAI_TIMEOUT = 5.0
+    settings.OPENAI_CONNECT_TIMEOUT = 2.0
+    settings.OPENAI_API_STYLE = "chat"
+    yield fake
+    fake.reset()

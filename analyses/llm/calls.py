@@ -25,16 +25,24 @@ def llm_configured() -> bool:
     return LLMSettings.current().configured
 
 
-def _send(
-    *, config: LLMSettings, style: str, model: str, request: dict[str, Any]
-) -> LLMResult:
+def _send(*, config: LLMSettings, style: str, model: str, request: dict[str, Any]) -> LLMResult:
     client = openai_client(config)
     if style == "chat":
         raw = client.chat.completions.with_raw_response.create(model=model, **request)
     else:
         raw = client.responses.with_raw_response.create(model=model, **request)
     request_id = raw.headers.get("x-request-id")
-    reply = raw.parse()
+    try:
+        reply = raw.parse()
+    except ValueError as error:  # JSONDecodeError, or the SDK's validation error
+        # A 200 whose body is not the JSON it claims: a broken server or proxy, not the model's
+        # answer, so the server is unavailable (retryable), not llm_output_invalid.
+        raise errors.LLMError(
+            errors.UNAVAILABLE,
+            "the LLM server sent a malformed reply",
+            upstream_status=raw.status_code,
+            upstream_request_id=request_id,
+        ) from error
     if isinstance(reply, str):  # the SDK hands back the text of a non-JSON content type
         raise errors.LLMError(
             errors.UNAVAILABLE,

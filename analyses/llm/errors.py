@@ -144,9 +144,13 @@ def _from_status(error: openai.APIStatusError, secrets: tuple[str, ...]) -> LLME
     }
     detail = _upstream_message(error, secrets)
     if upstream_code in _CONTEXT_CODES:
-        return LLMError(CONTEXT_TOO_LONG, f"the input is too long for the model: {detail}", **common)
+        return LLMError(
+            CONTEXT_TOO_LONG, f"the input is too long for the model: {detail}", **common
+        )
     if upstream_code in _FILTER_CODES:
-        return LLMError(REFUSED, f"the provider's content filter refused the input: {detail}", **common)
+        return LLMError(
+            REFUSED, f"the provider's content filter refused the input: {detail}", **common
+        )
     if status == 401:
         return LLMError(AUTH_FAILED, f"the LLM server refused the API key: {detail}", **common)
     if status == 403:
@@ -157,9 +161,7 @@ def _from_status(error: openai.APIStatusError, secrets: tuple[str, ...]) -> LLME
         return LLMError(TIMEOUT, f"the LLM server timed out: {detail}", **common)
     if status == 429:
         if upstream_code in _QUOTA_CODES:
-            return LLMError(
-                RATE_LIMITED, f"quota exhausted: {detail}", retryable=False, **common
-            )
+            return LLMError(RATE_LIMITED, f"quota exhausted: {detail}", retryable=False, **common)
         return LLMError(
             RATE_LIMITED,
             f"rate limited: {detail}",

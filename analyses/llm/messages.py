@@ -59,9 +59,7 @@ def image_target(messages: Sequence[Mapping[str, Any]]) -> int | None:
 def parameters_check(parameters: Mapping[str, Any], *, allowed: frozenset[str], style: str) -> None:
     unknown = sorted(set(parameters) - SUPPORTED_PARAMETERS)
     if unknown:
-        raise errors.LLMError(
-            errors.BAD_REQUEST, f"unknown parameter(s): {', '.join(unknown)}"
-        )
+        raise errors.LLMError(errors.BAD_REQUEST, f"unknown parameter(s): {', '.join(unknown)}")
     unsupported = sorted(set(parameters) - allowed)
     if unsupported:
         raise errors.LLMError(

@@ -33,7 +33,10 @@ def reply_parse(text: str, schema: Mapping[str, Any]) -> tuple[Any, str | None]:
     try:
         parsed = json.loads(candidate)
     except ValueError as error:
-        return None, f"the reply is not JSON ({error.msg} at line {error.lineno} column {error.colno})"
+        return (
+            None,
+            f"the reply is not JSON ({error.msg} at line {error.lineno} column {error.colno})",
+        )
     best = jsonschema.exceptions.best_match(Draft202012Validator(schema).iter_errors(parsed))
     if best is not None:
         location = "/".join(str(part) for part in best.absolute_path) or "(root)"
