@@ -129,7 +129,7 @@ def test_a_connection_that_cannot_be_made_in_time_is_a_timeout(fake_openai, sett
         filler.setblocking(False)
         filler.connect_ex(listener.getsockname())
         fillers.append(filler)
-    settings.OPENAI_BASE_URL = "http://127.0.0.1:%d/v1" % listener.getsockname()[1]
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
     settings.OPENAI_CONNECT_TIMEOUT = 0.3
     try:
         error = failure()
@@ -143,7 +143,7 @@ def test_a_connection_that_cannot_be_made_in_time_is_a_timeout(fake_openai, sett
 def test_a_closed_port_is_unavailable(fake_openai, settings):
     free = socket.socket()
     free.bind(("127.0.0.1", 0))
-    settings.OPENAI_BASE_URL = "http://127.0.0.1:%d/v1" % free.getsockname()[1]
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{free.getsockname()[1]}/v1"
     free.close()
     error = failure()
     assert (error.code, error.retryable) == ("llm_unavailable", True)
