@@ -1,5 +1,6 @@
 """Every LLM failure, produced by the real fake server and the real SDK, classified once."""
 
+import pickle
 import socket
 
 import pytest
@@ -228,3 +229,25 @@ def test_the_key_never_reaches_an_error_or_a_log_line(fake_openai, caplog):
         assert FAKE_OPENAI_KEY not in text
     assert error.__suppress_context__ is True  # the SDK exception (which quotes it) is not chained
     assert "llm_auth_failed" in caplog.text
+
+
+def test_retry_after_as_an_http_date_or_garbage(fake_openai):
+    fake_openai.script(status=429, retry_after="Fri, 01 Jan 2100 00:00:00 GMT")
+    far = failure()
+    assert far.retry_after > 365 * 24 * 3600
+    fake_openai.script(status=429, retry_after="soon")
+    unknown = failure()
+    assert (unknown.code, unknown.retryable, unknown.retry_after) == (
+        "llm_rate_limited",
+        True,
+        None,
+    )
+
+
+def test_an_error_survives_pickling_with_its_fields(fake_openai):
+    fake_openai.script(status=429, retry_after=4)
+    error = failure()
+    copy = pickle.loads(pickle.dumps(error))
+    assert str(copy) == "llm_rate_limited: rate limited: Rate limit reached for requests."
+    assert copy.as_dict() == error.as_dict()
+    assert copy.retry_after == 4.0

@@ -20,7 +20,7 @@ class Behaviour:
 
     status: int = 200
     error_code: str | None = None  # the body's error.code (e.g. context_length_exceeded)
-    retry_after: float | None = None  # Retry-After header, seconds
+    retry_after: float | str | None = None  # Retry-After header: seconds, or sent as given
     latency: float = 0.0  # seconds before the reply starts
     drip: float = 0.0  # seconds between each of ~10 slices of the body (headers go at once)
     drop: bool = False  # close the connection without a reply

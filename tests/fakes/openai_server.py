@@ -229,7 +229,20 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     def _answer(self, body: dict[str, Any]) -> None:
-        behaviour = self.fake.behaviour_for(body)
+        try:
+            behaviour = self.fake.behaviour_for(body)
+        except (TypeError, ValueError) as error:  # a mistyped [[fake:...]] marker
+            self._send_json(
+                400,
+                {
+                    "error": {
+                        "message": f"fake marker: {error}",
+                        "type": "fake",
+                        "code": "fake_marker_invalid",
+                    }
+                },
+            )
+            return
         if behaviour.latency:
             time.sleep(behaviour.latency)
         if behaviour.drop:
@@ -237,7 +250,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if behaviour.status != 200:
             headers = {}
-            if behaviour.retry_after is not None:
+            if isinstance(behaviour.retry_after, str):
+                headers["Retry-After"] = behaviour.retry_after
+            elif behaviour.retry_after is not None:
                 headers["Retry-After"] = f"{behaviour.retry_after:g}"
             key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
             payload = error_body(behaviour, model=body.get("model", ""), key=key)
