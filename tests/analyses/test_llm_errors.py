@@ -251,3 +251,27 @@ def test_an_error_survives_pickling_with_its_fields(fake_openai):
     assert str(copy) == "llm_rate_limited: rate limited: Rate limit reached for requests."
     assert copy.as_dict() == error.as_dict()
     assert copy.retry_after == 4.0
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_an_html_page_instead_of_json_is_unavailable(fake_openai, style):
+    fake_openai.script(malformed="html")
+    error = failure(api_style=style)
+    assert (error.code, error.retryable) == ("llm_unavailable", True)
+    assert error.message == "the LLM server sent a reply that is not JSON"
+    assert error.upstream_status == 200
+
+
+@pytest.mark.parametrize(
+    ("failed", "code", "retryable"),
+    [
+        ("server_error", "llm_unavailable", True),
+        ("rate_limit_exceeded", "llm_rate_limited", True),
+        ("invalid_prompt", "llm_bad_request", False),
+    ],
+)
+def test_a_failed_response_is_classified_by_its_error_code(fake_openai, failed, code, retryable):
+    fake_openai.script(failed=failed)
+    error = failure(api_style="responses")
+    assert (error.code, error.retryable, error.upstream_code) == (code, retryable, failed)
+    assert error.message == f"the response failed ({failed}): The response failed."
