@@ -36,9 +36,10 @@ run: install  ## migrate, ensure an admin, then serve the API + one task worker 
 test: install  ## the whole suite (embedded defaults, or DATABASE_URL / REDIS_URL when set)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install  ## ruff check + format check + migrations in sync
+lint: install  ## ruff check + format check + import floors (import-linter) + migrations in sync
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 
 format: install  ## apply ruff's fixes and formatting

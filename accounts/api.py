@@ -113,7 +113,7 @@ def refresh(request: HttpRequest, response: HttpResponse, payload: schemas.Refre
     return _tokens_response(request, response, issued, mode=mode)
 
 
-@auth_router.post("/logout", response={204: None})
+@auth_router.post("/logout", response={204: None, 403: ErrorOut})
 @person_only
 def logout(request: HttpRequest, response: HttpResponse, payload: schemas.LogoutIn | None = None):
     """End this session (its refresh token family), or every session with `everywhere: true`."""
@@ -136,7 +136,7 @@ def me(request: HttpRequest):
     return request.auth
 
 
-@auth_router.patch("/me", response={200: schemas.UserOut, 409: ErrorOut})
+@auth_router.patch("/me", response={200: schemas.UserOut, 403: ErrorOut, 409: ErrorOut})
 @person_only
 def me_update(request: HttpRequest, payload: schemas.MeUpdateIn):
     """Change full_name or e-mail (a new e-mail must be verified again). Role is not yours to set."""
@@ -158,7 +158,7 @@ def preferences_put(request: HttpRequest, payload: Body[dict[str, Any]]):
     return profile.preferences_replace(user=request.auth, preferences=payload)
 
 
-@auth_router.post("/password/change", response={204: None, 401: ErrorOut})
+@auth_router.post("/password/change", response={204: None, 401: ErrorOut, 403: ErrorOut})
 @person_only
 def password_change(request: HttpRequest, payload: schemas.PasswordChangeIn):
     """Needs the current password; ends every session (refresh tokens revoked)."""
@@ -192,7 +192,9 @@ def password_reset_confirm(request: HttpRequest, payload: schemas.PasswordResetC
     return Status(204, None)
 
 
-@auth_router.post("/email/verify", response={202: schemas.AcceptedOut, 409: ErrorOut})
+@auth_router.post(
+    "/email/verify", response={202: schemas.AcceptedOut, 403: ErrorOut, 409: ErrorOut}
+)
 @person_only
 def email_verify(request: HttpRequest):
     """E-mail (again) the verification link for the current address."""
@@ -207,7 +209,7 @@ def email_verify_confirm(request: HttpRequest, payload: schemas.EmailVerifyConfi
     return profile.email_verify_confirm(uid=payload.uid, token=payload.token)
 
 
-@auth_router.get("/api-keys", response=list[schemas.ApiKeyOut])
+@auth_router.get("/api-keys", response={200: list[schemas.ApiKeyOut], 403: ErrorOut})
 @paginate
 @person_only
 def api_key_list(request: HttpRequest):
@@ -215,7 +217,7 @@ def api_key_list(request: HttpRequest):
     return selectors.api_key_list(user=request.auth)
 
 
-@auth_router.post("/api-keys", response={201: schemas.ApiKeyCreatedOut})
+@auth_router.post("/api-keys", response={201: schemas.ApiKeyCreatedOut, 403: ErrorOut})
 @person_only
 def api_key_create(request: HttpRequest, payload: schemas.ApiKeyIn):
     """Create a key for a machine client; `key` is in this response only."""
@@ -229,7 +231,7 @@ def api_key_create(request: HttpRequest, payload: schemas.ApiKeyIn):
     return Status(201, api_key)
 
 
-@auth_router.delete("/api-keys/{key_id}", response={204: None, 404: ErrorOut})
+@auth_router.delete("/api-keys/{key_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
 @person_only
 def api_key_revoke(request: HttpRequest, key_id: uuid.UUID):
     """Revoke one of your keys; it stops working on the next request."""
@@ -244,7 +246,7 @@ def _user_or_404(user_id: uuid.UUID):
     return get_object_or_404(selectors.user_list(), pk=user_id, message="No such user.")
 
 
-@users_router.get("", response=list[schemas.UserOut])
+@users_router.get("", response={200: list[schemas.UserOut], 403: ErrorOut})
 @paginate
 @requires(Role.ADMIN, message="Only admins may manage users.")
 def user_list(request: HttpRequest, filters: Query[schemas.UserFilters]):

@@ -24,7 +24,7 @@ def _filters(filters: schemas.AuditFilters) -> dict:
     return values
 
 
-@router.post("", response={201: schemas.AuditEventOut, 413: ErrorOut})
+@router.post("", response={201: schemas.AuditEventOut, 403: ErrorOut, 413: ErrorOut})
 @any_user
 def audit_event_create(request: HttpRequest, payload: schemas.AuditEventIn):
     """Record an event from another system; you (or your API key) are its actor."""

@@ -69,7 +69,8 @@ class LLMError(Exception):
         retry_after: float | None = None,
         result: LLMResult | None = None,
     ) -> None:
-        super().__init__(f"{code}: {message}")
+        # args are (code, message) so the error pickles (a task backend may store it).
+        super().__init__(code, message)
         self.code = code
         self.message = message
         self.retryable = RETRYABLE[code] if retryable is None else retryable
@@ -79,6 +80,9 @@ class LLMError(Exception):
         self.retry_after = retry_after
         self.result = result
         self.latency_ms: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form, for an analysis's error fields or a log line."""

@@ -53,7 +53,7 @@ def test_the_status_probe_says_down_on_a_refused_key(fake_openai):
 def test_the_status_probe_says_down_when_nothing_listens(fake_openai, settings):
     free = socket.socket()
     free.bind(("127.0.0.1", 0))
-    settings.OPENAI_BASE_URL = "http://127.0.0.1:%d/v1" % free.getsockname()[1]
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{free.getsockname()[1]}/v1"
     free.close()
     assert llm.llm_status() == "down"
 

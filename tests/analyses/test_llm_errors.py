@@ -1,5 +1,6 @@
 """Every LLM failure, produced by the real fake server and the real SDK, classified once."""
 
+import pickle
 import socket
 
 import pytest
@@ -129,7 +130,7 @@ def test_a_connection_that_cannot_be_made_in_time_is_a_timeout(fake_openai, sett
         filler.setblocking(False)
         filler.connect_ex(listener.getsockname())
         fillers.append(filler)
-    settings.OPENAI_BASE_URL = "http://127.0.0.1:%d/v1" % listener.getsockname()[1]
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
     settings.OPENAI_CONNECT_TIMEOUT = 0.3
     try:
         error = failure()
@@ -143,7 +144,7 @@ def test_a_connection_that_cannot_be_made_in_time_is_a_timeout(fake_openai, sett
 def test_a_closed_port_is_unavailable(fake_openai, settings):
     free = socket.socket()
     free.bind(("127.0.0.1", 0))
-    settings.OPENAI_BASE_URL = "http://127.0.0.1:%d/v1" % free.getsockname()[1]
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{free.getsockname()[1]}/v1"
     free.close()
     error = failure()
     assert (error.code, error.retryable) == ("llm_unavailable", True)
@@ -228,3 +229,49 @@ def test_the_key_never_reaches_an_error_or_a_log_line(fake_openai, caplog):
         assert FAKE_OPENAI_KEY not in text
     assert error.__suppress_context__ is True  # the SDK exception (which quotes it) is not chained
     assert "llm_auth_failed" in caplog.text
+
+
+def test_retry_after_as_an_http_date_or_garbage(fake_openai):
+    fake_openai.script(status=429, retry_after="Fri, 01 Jan 2100 00:00:00 GMT")
+    far = failure()
+    assert far.retry_after > 365 * 24 * 3600
+    fake_openai.script(status=429, retry_after="soon")
+    unknown = failure()
+    assert (unknown.code, unknown.retryable, unknown.retry_after) == (
+        "llm_rate_limited",
+        True,
+        None,
+    )
+
+
+def test_an_error_survives_pickling_with_its_fields(fake_openai):
+    fake_openai.script(status=429, retry_after=4)
+    error = failure()
+    copy = pickle.loads(pickle.dumps(error))
+    assert str(copy) == "llm_rate_limited: rate limited: Rate limit reached for requests."
+    assert copy.as_dict() == error.as_dict()
+    assert copy.retry_after == 4.0
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_an_html_page_instead_of_json_is_unavailable(fake_openai, style):
+    fake_openai.script(malformed="html")
+    error = failure(api_style=style)
+    assert (error.code, error.retryable) == ("llm_unavailable", True)
+    assert error.message == "the LLM server sent a reply that is not JSON"
+    assert error.upstream_status == 200
+
+
+@pytest.mark.parametrize(
+    ("failed", "code", "retryable"),
+    [
+        ("server_error", "llm_unavailable", True),
+        ("rate_limit_exceeded", "llm_rate_limited", True),
+        ("invalid_prompt", "llm_bad_request", False),
+    ],
+)
+def test_a_failed_response_is_classified_by_its_error_code(fake_openai, failed, code, retryable):
+    fake_openai.script(failed=failed)
+    error = failure(api_style="responses")
+    assert (error.code, error.retryable, error.upstream_code) == (code, retryable, failed)
+    assert error.message == f"the response failed ({failed}): The response failed."

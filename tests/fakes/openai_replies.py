@@ -20,11 +20,12 @@ class Behaviour:
 
     status: int = 200
     error_code: str | None = None  # the body's error.code (e.g. context_length_exceeded)
-    retry_after: float | None = None  # Retry-After header, seconds
+    retry_after: float | str | None = None  # Retry-After header: seconds, or sent as given
     latency: float = 0.0  # seconds before the reply starts
     drip: float = 0.0  # seconds between each of ~10 slices of the body (headers go at once)
     drop: bool = False  # close the connection without a reply
-    malformed: bool = False  # 200 with a body that is not JSON
+    malformed: bool | str = False  # 200 with broken JSON; "html": a proxy's text/html page
+    failed: str | None = None  # Responses API: status "failed" with this error code
     refusal: str | None = None
     finish_reason: str | None = None  # e.g. content_filter, length
     text: str | None = None  # the reply text instead of the derived one
@@ -195,13 +196,16 @@ def responses_body(body: dict[str, Any], behaviour: Behaviour) -> dict[str, Any]
         behaviour.finish_reason or ""
     )
     prompt, completion = tokens(input_text(body)), tokens(text)
+    status = "failed" if behaviour.failed else "incomplete" if reason else "completed"
     return {
         "id": _new_id("resp_"),
         "object": "response",
         "created_at": int(time.time()),
-        "status": "incomplete" if reason else "completed",
+        "status": status,
         "incomplete_details": {"reason": reason} if reason else None,
-        "error": None,
+        "error": {"code": behaviour.failed, "message": "The response failed."}
+        if behaviour.failed
+        else None,
         "model": behaviour.model or body.get("model", "fake-model"),
         "output": [
             {

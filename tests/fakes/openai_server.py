@@ -137,6 +137,13 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (a timeout under test)
 
+    def _send_page(self, status: int, page: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
     def _body(self) -> Any:
         length = int(self.headers.get("Content-Length") or 0)
         return json.loads(self.rfile.read(length) or b"null") if length else None
@@ -229,7 +236,20 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     def _answer(self, body: dict[str, Any]) -> None:
-        behaviour = self.fake.behaviour_for(body)
+        try:
+            behaviour = self.fake.behaviour_for(body)
+        except (TypeError, ValueError) as error:  # a mistyped [[fake:...]] marker
+            self._send_json(
+                400,
+                {
+                    "error": {
+                        "message": f"fake marker: {error}",
+                        "type": "fake",
+                        "code": "fake_marker_invalid",
+                    }
+                },
+            )
+            return
         if behaviour.latency:
             time.sleep(behaviour.latency)
         if behaviour.drop:
@@ -237,11 +257,16 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if behaviour.status != 200:
             headers = {}
-            if behaviour.retry_after is not None:
+            if isinstance(behaviour.retry_after, str):
+                headers["Retry-After"] = behaviour.retry_after
+            elif behaviour.retry_after is not None:
                 headers["Retry-After"] = f"{behaviour.retry_after:g}"
             key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
             payload = error_body(behaviour, model=body.get("model", ""), key=key)
             self._send_json(behaviour.status, payload, headers=headers, drip=behaviour.drip)
+            return
+        if behaviour.malformed == "html":
+            self._send_page(200, b"<html><body>Gateway says hello</body></html>")
             return
         if behaviour.malformed:
             self._send_json(

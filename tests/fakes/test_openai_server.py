@@ -177,3 +177,11 @@ def test_it_runs_as_a_standalone_process():
         assert process.wait(timeout=5) == 0
         process.stdout.close()
         process.stderr.close()
+
+
+def test_a_mistyped_marker_is_answered_with_a_400_saying_so(fake_openai):
+    body = {"model": "m", "messages": [{"role": "user", "content": "[[fake:stauts=500]]"}]}
+    response = post(fake_openai, "/v1/chat/completions", body)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "fake_marker_invalid"
+    assert "stauts" in response.json()["error"]["message"]
