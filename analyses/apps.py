@@ -17,10 +17,9 @@ class AnalysesConfig(AppConfig):
 
         from analyses import metrics, receivers
 
-        if "file" in self.apps.all_models["files"]:  # FILES_M2M until the files app lands
-            pre_delete.connect(
-                receivers.file_delete_guard,
-                sender="files.File",
-                dispatch_uid="analyses_file_delete_guard",
-            )
+        pre_delete.connect(
+            receivers.file_delete_guard,
+            sender="files.File",
+            dispatch_uid="analyses_file_delete_guard",
+        )
         metrics.register_state_collector()

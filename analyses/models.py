@@ -49,7 +49,7 @@ class Analysis(TimestampedModel):
     variables = models.JSONField(default=dict, blank=True)
     messages = models.JSONField(default=list)
     messages_sha256 = models.CharField(max_length=64)
-    # FILES_M2M files = models.ManyToManyField("files.File", blank=True, related_name="analyses")
+    files = models.ManyToManyField("files.File", blank=True, related_name="analyses")
     # What the files were when the analysis was made: [{id, name, sha256, content_type}].
     input_files = models.JSONField(default=list, blank=True)
 

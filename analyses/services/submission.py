@@ -222,7 +222,7 @@ def _admit(
                 analysis.reserved_cost_usd = reserved_cost
             analysis.save()
             if files:
-                analysis.files.set(files)  # FILES_M2M
+                analysis.files.set(files)
             if idempotency_key:
                 try:
                     with transaction.atomic():

@@ -55,3 +55,35 @@ def version_add(*, prompt: Prompt, number: int, model: str = "gpt-4o-mini") -> P
     )
     version.save()
     return version
+
+
+def file_create(*, owner, text: str = "", status: str = "ready", name: str = "notes.txt"):
+    """A text file row as the files app leaves it after extraction (no blob needed for text)."""
+    import hashlib
+    import uuid
+
+    from files.models import ExtractedText, File
+
+    file = File.objects.create(
+        owner=owner,
+        storage_key=f"test/{uuid.uuid4().hex}",
+        name=name,
+        size=len(text.encode()),
+        content_type="text/plain",
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        status=status,
+        text_chars=len(text),
+    )
+    ExtractedText.objects.create(file=file, text=text)
+    return file
+
+
+FILES_SCHEMA = {
+    "type": "object",
+    "properties": {"files": {"type": "array"}},
+    "required": ["files"],
+}
+FILES_MESSAGES = [
+    {"role": "system", "content": "Compare the documents."},
+    {"role": "user", "content": "{% for f in files %}[{{ f.name }}] {{ f.text }}\n{% endfor %}"},
+]
