@@ -66,6 +66,34 @@ CHECKS: dict[str, Callable[[], str]] = {
 _NEEDS_DATABASE = frozenset({"migrations", "task_backlog"})
 
 
+_LLM_PROBE_TTL = 30.0
+_llm_probe: tuple[float, str] = (0.0, "")
+
+
+def _llm_report() -> dict:
+    """The LLM as ``ok``, ``down`` or ``not_configured``: reported, never failing readiness.
+
+    Analyses wait and retry through an LLM outage, so it must not take the API out of rotation;
+    the probe (GET /models) is remembered for 30 s so health checks don't hammer the provider.
+    """
+    from analyses import llm
+
+    global _llm_probe
+    started = time.perf_counter()
+    if not llm.llm_configured():
+        status = "not_configured"
+    elif time.monotonic() < _llm_probe[0]:
+        status = _llm_probe[1]
+    else:
+        status = llm.llm_status()
+        _llm_probe = (time.monotonic() + _LLM_PROBE_TTL, status)
+    return {
+        "status": status,
+        "detail": "OPENAI_API_KEY is not set" if status == "not_configured" else "",
+        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+
+
 def live(request: HttpRequest) -> JsonResponse:
     """The process is up and serving; touches nothing else."""
     return JsonResponse({"status": "ok"})
@@ -92,6 +120,7 @@ def ready(request: HttpRequest) -> JsonResponse:
             "detail": detail,
             "latency_ms": round((time.perf_counter() - started) * 1000, 2),
         }
+    results["llm"] = _llm_report()
     body = {"status": "fail" if failing else "ok", "failing": failing, "checks": results}
     response = JsonResponse(body, status=503 if failing else 200)
     if failing:
