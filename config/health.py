@@ -76,15 +76,15 @@ def _llm_report() -> dict:
     Analyses wait and retry through an LLM outage, so it must not take the API out of rotation;
     the probe (GET /models) is remembered for 30 s so health checks don't hammer the provider.
     """
-    from analyses import llm
-
     global _llm_probe
     started = time.perf_counter()
-    if not llm.llm_configured():
+    if not settings.OPENAI_API_KEY:  # what llm.llm_configured() says, without importing the SDK
         status = "not_configured"
     elif time.monotonic() < _llm_probe[0]:
         status = _llm_probe[1]
     else:
+        from analyses import llm
+
         status = llm.llm_status()
         _llm_probe = (time.monotonic() + _LLM_PROBE_TTL, status)
     return {

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from analyses import llm, metrics, waiting
+from analyses import metrics, waiting
 from analyses.models import Analysis, AnalysisAttempt, Status
 from analyses.services.budget import Prices, budget_settle
 from audits.services import audit_event_record
@@ -61,6 +61,7 @@ def analysis_claim(*, analysis_id: str) -> tuple[Analysis, uuid.UUID] | None:
 
 
 def _images(analysis: Analysis) -> list:
+    from analyses import llm
     from files import selectors as file_selectors
 
     images = []
@@ -73,6 +74,9 @@ def _images(analysis: Analysis) -> list:
 
 def analysis_execute(*, analysis_id: str) -> str:
     """Run one queued analysis end to end; returns what happened (for the task's result)."""
+    # Imported here, not at the top: the SDK costs ~1 s to import and web processes never call it.
+    from analyses import llm
+
     claimed = analysis_claim(analysis_id=analysis_id)
     if claimed is None:
         return "not_claimed"
@@ -95,6 +99,8 @@ def analysis_execute(*, analysis_id: str) -> str:
 
 
 def _settle(*, analysis: Analysis, token: uuid.UUID, started, result, error) -> str:
+    from analyses import llm
+
     prices = Prices.for_model(analysis.model)
     usage = result.usage if result is not None else llm.Usage()
     cost = prices.cost(
