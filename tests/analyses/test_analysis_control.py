@@ -31,7 +31,6 @@ def test_cancelling_a_running_analysis_discards_the_result_but_bills_the_usage(
     client, caller, submit, fake_openai, run_tasks, monkeypatch
 ):
     from analyses import llm
-    from analyses.services import execution
 
     analysis_id = submit().json()["id"]
     real_call = llm.llm_call
@@ -43,7 +42,7 @@ def test_cancelling_a_running_analysis_discards_the_result_but_bills_the_usage(
         seen["during"] = response.json()
         return real_call(**kwargs)
 
-    monkeypatch.setattr(execution.llm, "llm_call", call_cancelled_midway)
+    monkeypatch.setattr(llm, "llm_call", call_cancelled_midway)
     run_tasks()
 
     assert seen["during"]["status"] == "running" and seen["during"]["cancel_requested"] is True
