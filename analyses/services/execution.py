@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import structlog
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -83,13 +83,18 @@ def analysis_execute(*, analysis_id: str) -> str:
     analysis, token = claimed
     started = timezone.now()
     version = analysis.prompt_version
+    images = _images(analysis) if analysis.input_files else ()
+    if not connection.in_atomic_block:
+        # Hand the connection back to the pool for the seconds the LLM takes: a worker with 32
+        # threads then needs a connection only while it writes (DB_POOL_MAX_SIZE stays small).
+        connection.close()
     try:
         result = llm.llm_call(
             model=analysis.model,
             messages=analysis.messages,
             parameters=analysis.parameters,
             output_schema=version.output_schema,
-            images=_images(analysis) if analysis.input_files else (),
+            images=images,
             api_style=analysis.api_style or None,
         )
         error = None

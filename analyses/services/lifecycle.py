@@ -168,4 +168,25 @@ def analyses_reap() -> dict:
                 context.enqueue(analysis_run, str(row.pk))
             row.save()
             logger.warning("analysis_lease_lapsed", analysis_id=str(row.pk), now=row.status)
-    return {"requeued": requeued, "finished": failed}
+    return {"requeued": requeued, "finished": failed, "orphans": _orphans_requeue(now=now)}
+
+
+def _orphans_requeue(*, now) -> int:
+    """Enqueue a new task for analyses queued far longer than any backlog should last.
+
+    Their task may have been lost (it failed before claiming, e.g. no database connection). A
+    duplicate task is harmless: claiming is conditional, so only one runs the analysis.
+    """
+    from analyses.tasks import analysis_run
+
+    stale = now - timedelta(seconds=settings.ANALYSIS_ORPHAN_AFTER)
+    ids = list(
+        Analysis.objects.filter(status=Status.QUEUED, queued_at__lt=stale).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    for pk in ids:
+        with transaction.atomic():
+            if Analysis.objects.filter(pk=pk, status=Status.QUEUED).update(queued_at=now):
+                context.enqueue(analysis_run, str(pk))
+    return len(ids)

@@ -226,6 +226,8 @@ OPENAI_API_STYLE = env.str("OPENAI_API_STYLE", default="chat")  # chat | respons
 # A worker's hold on a running analysis; must outlast OPENAI_TIMEOUT (the call's hard deadline).
 ANALYSIS_LEASE_SECONDS = env.int("ANALYSIS_LEASE_SECONDS", default=int(OPENAI_TIMEOUT) + 60)
 ANALYSIS_REAPER_INTERVAL = env.int("ANALYSIS_REAPER_INTERVAL", default=30)
+# A queued analysis this old gets a fresh task (its own may have been lost); duplicates are no-ops.
+ANALYSIS_ORPHAN_AFTER = env.int("ANALYSIS_ORPHAN_AFTER", default=900)
 ANALYSIS_RETRY_BASE_SECONDS = env.float("ANALYSIS_RETRY_BASE_SECONDS", default=2.0)
 ANALYSIS_RETRY_CAP_SECONDS = env.float("ANALYSIS_RETRY_CAP_SECONDS", default=120.0)
 # Reserved at admission when a prompt version sets no max_output_tokens.

@@ -129,7 +129,7 @@ def test_a_worker_killed_mid_call_is_replaced_and_the_analysis_completes_once(ca
         first.kill()
 
     time.sleep(2.2)  # the lease lapses
-    assert analyses_reap.call() == {"requeued": 1, "finished": 0}
+    assert analyses_reap.call() == {"requeued": 1, "finished": 0, "orphans": 0}
     second = _worker(fake_openai.base_url, lease_seconds=30)
     try:
         _until(lambda: Analysis.objects.get(pk=analysis_id).status == "succeeded")

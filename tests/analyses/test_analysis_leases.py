@@ -27,7 +27,7 @@ def test_the_reaper_requeues_a_lapsed_lease_and_the_analysis_completes_once(
     _die_mid_call(analysis_id)
     assert Analysis.objects.get(pk=analysis_id).status == "running"
 
-    assert analyses_reap.call() == {"requeued": 1, "finished": 0}
+    assert analyses_reap.call() == {"requeued": 1, "finished": 0, "orphans": 0}
     run_tasks()  # the original task (claim fails: not queued) and the re-queued one
 
     done = get(client, f"/analyses/{analysis_id}", **caller[1]).json()
@@ -80,8 +80,23 @@ def test_a_lapsed_lease_out_of_attempts_fails_for_good(client, caller, submit, a
     analysis_id = submit().json()["id"]
     _die_mid_call(analysis_id)
 
-    assert analyses_reap.call() == {"requeued": 0, "finished": 1}
+    assert analyses_reap.call() == {"requeued": 0, "finished": 1, "orphans": 0}
     analysis = Analysis.objects.get(pk=analysis_id)
     assert analysis.status == "failed" and analysis.error["code"] == "analysis_worker_lost"
     assert UsageMonth.objects.get(user=caller[0]).reserved_tokens == 0
     assert [e.entity_id for e in audit_events(action="analysis.failed")] == [analysis_id]
+
+
+def test_an_analysis_whose_task_was_lost_gets_a_new_one(
+    client, caller, submit, fake_openai, run_tasks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    analysis_id = submit().json()["id"]
+    DBTaskResult.objects.all().delete()  # its task is gone (failed before it could claim)
+    Analysis.objects.filter(pk=analysis_id).update(queued_at=timezone.now() - timedelta(hours=1))
+
+    assert analyses_reap.call()["orphans"] == 1
+    run_tasks()
+
+    assert get(client, f"/analyses/{analysis_id}", **caller[1]).json()["status"] == "succeeded"

@@ -1,0 +1,211 @@
+"""`make bench-analyses`: submit throughput and end-to-end analyses/s against a 2 s fake upstream.
+
+Production settings (gunicorn, PostgreSQL, Redis), the fake OpenAI server answering every call
+after BENCH_LLM_LATENCY seconds. Rows printed:
+
+  submit      POST /analyses with wrk at 64 connections: req/s, p50/p95/p99 ms, errors
+  e2e W x T   BENCH_ANALYSES analyses submitted at once over HTTP, then W `analysis_worker`
+              processes with T threads: analyses/s (first claim -> last finish), % of the ideal
+              W*T/latency, queue wait p95 of the first W*T (a slot was free) and of all, worker RSS
+
+Run from the repository root with the environment of scripts/bench/analyses.sh.
+"""
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+
+from accounts.models import Role, User  # noqa: E402
+from accounts.services.api_keys import api_key_create  # noqa: E402
+from analyses.models import Analysis  # noqa: E402
+from prompts.models import Prompt, PromptLabel, PromptVersion  # noqa: E402
+
+PY = sys.executable
+PORT = int(os.environ.get("BENCH_PORT", "8200"))
+BASE = f"http://127.0.0.1:{PORT}"
+COUNT = int(os.environ.get("BENCH_ANALYSES", "500"))
+LATENCY = float(os.environ.get("BENCH_LLM_LATENCY", "2"))
+THREADS = int(os.environ.get("BENCH_WORKER_THREADS", "32"))
+WORKERS = [int(n) for n in os.environ.get("BENCH_WORKERS", "1,2,4").split(",")]
+DURATION = os.environ.get("BENCH_DURATION", "10")
+BODY = {"prompt": "bench", "variables": {"text": "Parecer bench text."}}
+
+
+def fixtures() -> str:
+    user = User.objects.filter(email="bench-analyses@example.com").first() or (
+        User.objects.create_user(
+            email="bench-analyses@example.com", password="bench-pass-1234", role=Role.USER
+        )
+    )
+    if not Prompt.objects.filter(slug="bench").exists():
+        prompt = Prompt.objects.create(slug="bench", name="Bench")
+        version = PromptVersion(
+            prompt=prompt,
+            number=1,
+            kind="chat",
+            messages=[{"role": "user", "content": "{{ text }}"}],
+            variables_schema={"type": "object", "properties": {"text": {"type": "string"}}},
+            model="gpt-4o-mini",
+            parameters={"max_output_tokens": 64},
+        )
+        version.save()
+        PromptLabel.objects.create(prompt=prompt, name="production", version=version)
+    _, secret = api_key_create(user=user, name="bench", scope="read+write")
+    return secret
+
+
+def clear() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE analyses_analysis, django_tasks_database_dbtaskresult CASCADE")
+        cursor.execute("TRUNCATE analyses_usagemonth")
+
+
+def post(key: str) -> int:
+    request = urllib.request.Request(  # noqa: S310 - our own http:// server
+        f"{BASE}/api/v1/analyses",
+        data=json.dumps(BODY).encode(),
+        headers={"Content-Type": "application/json", "X-API-Key": key},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+        return response.status
+
+
+def submit_burst(key: str, count: int, connections: int = 64) -> float:
+    """``count`` POSTs from ``connections`` threads at once; returns req/s."""
+    todo = list(range(count))
+    lock = threading.Lock()
+    failures = []
+
+    def run() -> None:
+        while True:
+            with lock:
+                if not todo:
+                    return
+                todo.pop()
+            try:
+                if post(key) != 202:
+                    failures.append(1)
+            except Exception:
+                failures.append(1)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=run) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        print(f"  ({len(failures)} submissions failed)")
+    return count / (time.perf_counter() - started)
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def p95(values: list[float]) -> float:
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=20)[-1]
+
+
+def e2e(key: str, workers: int, threads: int) -> None:
+    clear()
+    rate = submit_burst(key, COUNT)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    procs = [
+        subprocess.Popen(  # noqa: S603 - our own command line
+            [PY, "manage.py", "analysis_worker", "--threads", str(threads), "--interval", "0.1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
+    deadline = time.monotonic() + 600
+    peak = 0.0
+    try:
+        while time.monotonic() < deadline:
+            peak = max(peak, max(rss_mib(p.pid) for p in procs))
+            left = Analysis.objects.exclude(status__in=("succeeded", "failed")).count()
+            if left == 0:
+                break
+            time.sleep(0.5)
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(30)
+    rows = list(
+        Analysis.objects.order_by("started_at").values_list(
+            "started_at", "finished_at", "queue_wait_ms", "status"
+        )
+    )
+    failed = sum(1 for row in rows if row[3] != "succeeded")
+    first = min(row[0] for row in rows)
+    last = max(row[1] for row in rows)
+    seconds = (last - first).total_seconds()
+    per_s = len(rows) / seconds
+    ideal = workers * threads / LATENCY
+    waits = [row[2] for row in rows]
+    slot_free = sorted(waits)[: workers * threads]
+    print(
+        f"e2e {workers} x {threads:<3} submit {rate:6.0f} req/s (64 threads) | {per_s:6.1f} "
+        f"analyses/s ({100 * per_s / ideal:5.1f}% of {ideal:.0f}/s) | queue wait p95 "
+        f"slot-free {p95(slot_free):6.0f} ms, all {p95(waits):7.0f} ms | worker RSS peak "
+        f"{peak:5.0f} MiB | failed {failed}",
+        flush=True,
+    )
+
+
+def wrk_submit(key: str) -> None:
+    clear()
+    script = Path(".bench/analyses_post.lua")
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(json.dumps(BODY))}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["X-API-Key"] = "{key}"\n'
+    )
+    out = subprocess.run(  # noqa: S603
+        ["wrk", "-t", "4",  # noqa: S607 - wrk from PATH, as scripts/bench.sh "-c", "64", "-d", f"{DURATION}s", "--latency", "-s", str(script),
+         f"{BASE}/api/v1/analyses"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rps = next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
+    lat = {
+        line.split()[0]: line.split()[1]
+        for line in out.splitlines()
+        if line.strip().startswith(("50%", "90%", "99%"))
+    }
+    errors = next((line.strip() for line in out.splitlines() if "Non-2xx" in line), "0 non-2xx")
+    print(
+        f"submit wrk -c64: {rps} req/s | p50 {lat.get('50%')} p90 {lat.get('90%')} "
+        f"p99 {lat.get('99%')} | {errors}",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    key = fixtures()
+    print(f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; fake LLM {LATENCY}s", flush=True)
+    wrk_submit(key)
+    for workers in WORKERS:
+        e2e(key, workers, THREADS)
+    clear()
