@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench-analyses: the production server (gunicorn) and analysis_worker processes on
 # PostgreSQL + Redis, against the fake OpenAI server answering in BENCH_LLM_LATENCY (2) seconds.
-#   BENCH_ANALYSES=500  BENCH_WORKERS=1,2,4  BENCH_WORKER_THREADS=32  BENCH_DURATION=10 (wrk)
+#   BENCH_ANALYSES=500  BENCH_WORKERS=1,2,4  BENCH_WORKER_THREADS=32
 #   BENCH_PORT=8200 (API)  BENCH_LLM_PORT=8201   BENCH_DB=parecer_bench_analyses  BENCH_REDIS_DB=3
 # See docs/performance.md ("Analyses").
 set -euo pipefail

@@ -3,8 +3,8 @@
 Production settings (gunicorn, PostgreSQL, Redis), the fake OpenAI server answering every call
 after BENCH_LLM_LATENCY seconds. Rows printed:
 
-  submit      POST /analyses with wrk at 64 connections: req/s, p50/p95/p99 ms, errors
-  e2e W x T   BENCH_ANALYSES analyses submitted at once over HTTP, then W `analysis_worker`
+  e2e W x T   BENCH_ANALYSES analyses submitted at once over HTTP from 64 client threads
+              (submit req/s), then W `analysis_worker`
               processes with T threads: analyses/s (first claim -> last finish), % of the ideal
               W*T/latency, queue wait p95 of the first W*T (a slot was free) and of all, worker RSS
 
@@ -40,7 +40,6 @@ COUNT = int(os.environ.get("BENCH_ANALYSES", "500"))
 LATENCY = float(os.environ.get("BENCH_LLM_LATENCY", "2"))
 THREADS = int(os.environ.get("BENCH_WORKER_THREADS", "32"))
 WORKERS = [int(n) for n in os.environ.get("BENCH_WORKERS", "1,2,4").split(",")]
-DURATION = os.environ.get("BENCH_DURATION", "10")
 BODY = {"prompt": "bench", "variables": {"text": "Parecer bench text."}}
 
 
@@ -174,38 +173,9 @@ def e2e(key: str, workers: int, threads: int) -> None:
     )
 
 
-def wrk_submit(key: str) -> None:
-    clear()
-    script = Path(".bench/analyses_post.lua")
-    script.write_text(
-        'wrk.method = "POST"\n'
-        f"wrk.body = {json.dumps(json.dumps(BODY))}\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["X-API-Key"] = "{key}"\n'
-    )
-    out = subprocess.run(  # noqa: S603
-        ["wrk", "-t", "4",  # noqa: S607 - wrk from PATH, as scripts/bench.sh "-c", "64", "-d", f"{DURATION}s", "--latency", "-s", str(script),
-         f"{BASE}/api/v1/analyses"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    rps = next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
-    lat = {
-        line.split()[0]: line.split()[1]
-        for line in out.splitlines()
-        if line.strip().startswith(("50%", "90%", "99%"))
-    }
-    errors = next((line.strip() for line in out.splitlines() if "Non-2xx" in line), "0 non-2xx")
-    print(
-        f"submit wrk -c64: {rps} req/s | p50 {lat.get('50%')} p90 {lat.get('90%')} "
-        f"p99 {lat.get('99%')} | {errors}",
-        flush=True,
-    )
-
-
 if __name__ == "__main__":
     key = fixtures()
     print(f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; fake LLM {LATENCY}s", flush=True)
-    wrk_submit(key)
     for workers in WORKERS:
         e2e(key, workers, THREADS)
     clear()
