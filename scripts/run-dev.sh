@@ -35,7 +35,7 @@ fi
 
 "$py" manage.py runserver "$host:$port" &
 server=$!
-"$py" manage.py db_worker --queue-name '*' --interval 1 --no-reload &
+"$py" manage.py analysis_worker --threads 8 &
 worker=$!
 stop() {
   kill "$server" "$worker" ${standin:+"$standin"} 2>/dev/null
