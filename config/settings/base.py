@@ -236,6 +236,8 @@ ANALYSIS_MAX_WAITERS = env.int("ANALYSIS_MAX_WAITERS", default=16)  # ?wait=N ho
 ANALYSIS_WAIT_TICK = env.float("ANALYSIS_WAIT_TICK", default=0.1)  # cache check while waiting
 ANALYSIS_WAIT_DB_CHECK = env.float("ANALYSIS_WAIT_DB_CHECK", default=2.0)  # database backstop
 ANALYSIS_WORKER_THREADS = env.int("ANALYSIS_WORKER_THREADS", default=32)
+# How long a worker thread waits for a pooled database connection (web requests: DB_POOL_TIMEOUT).
+ANALYSIS_WORKER_DB_POOL_TIMEOUT = env.float("ANALYSIS_WORKER_DB_POOL_TIMEOUT", default=30.0)
 
 # --- Request bodies ---------------------------------------------------------------------------
 # JSON bodies above this are refused with 413; file uploads stream separately (files app).

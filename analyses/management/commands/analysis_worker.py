@@ -26,6 +26,20 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 from core import context
 
 
+def _patient_pool() -> None:
+    """Wait longer than a web request would for a pooled connection.
+
+    A request should fail fast (DB_POOL_TIMEOUT, 3 s) in an outage; a worker that gives up instead
+    loses a task (measured: 4 workers x 32 threads on a loaded host hit the 3 s limit). Applied
+    before the first connection, which is when the pool is created.
+    """
+    pool = connections["default"].settings_dict.get("OPTIONS", {}).get("pool")
+    if isinstance(pool, dict):
+        pool["timeout"] = max(
+            float(pool.get("timeout", 0)), settings.ANALYSIS_WORKER_DB_POOL_TIMEOUT
+        )
+
+
 class Command(BaseCommand):
     help = "Run background tasks, up to --threads at once in one process (LLM calls are I/O)."
 
@@ -49,6 +63,7 @@ class Command(BaseCommand):
         **options,
     ) -> None:
         worker_id = worker_id or f"{socket.gethostname()[:40]}-{os.getpid()}"
+        _patient_pool()
         queues = [name for name in queue_name.split(",") if name]
         stopping = threading.Event()
 
