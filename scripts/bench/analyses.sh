@@ -22,7 +22,7 @@ export SECURE_SSL_REDIRECT=false LOG_LEVEL=WARNING
 export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$db REDIS_URL=redis://127.0.0.1:6379/${BENCH_REDIS_DB:-3}
 export OPENAI_API_KEY=bench-not-a-key OPENAI_BASE_URL=http://127.0.0.1:$llm_port/v1
 export BIND=127.0.0.1:$port WEB_CONCURRENCY=${BENCH_WEB_CONCURRENCY:-2} GUNICORN_THREADS=${BENCH_THREADS:-8}
-export BENCH_PORT=$port PYTHONPATH=.
+export BENCH_PORT=$port PYTHONPATH=. THROTTLE_WRITES=1000000/min
 unset METRICS_TOKEN
 psql -q -X -h 127.0.0.1 -U postgres -d postgres -tc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
   || psql -q -X -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE $db" >/dev/null

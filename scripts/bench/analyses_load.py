@@ -181,13 +181,10 @@ def e2e(key: str, workers: int, threads: int) -> None:
                 break
             time.sleep(0.5)
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            proc.wait(30)
+        stop_workers(procs)
     rows = list(
         Analysis.objects.order_by("started_at").values_list(
-            "started_at", "finished_at", "queue_wait_ms", "status"
+            "started_at", "finished_at", "created_at", "status"
         )
     )
     failed = sum(1 for row in rows if row[3] != "succeeded")
