@@ -54,8 +54,10 @@ bench: install  ## load-test the production server on PostgreSQL + Redis with wr
 
 bench-analyses: install  ## analyses: submit req/s and end-to-end analyses/s for 1, 2, 4 workers (fake 2 s LLM)
 	scripts/bench/analyses.sh
+bench-ab: install  ## A/B: make bench's scenarios against BASE=<git ref> and this tree, alternately
+	BASE=$(BASE) scripts/bench-ab.sh
 
 clean:  ## remove the virtual environment and local state
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .run .bench
 
-.PHONY: help install lock run test lint format serve bench bench-analyses clean
+.PHONY: help install lock run test lint format serve bench bench-ab bench-analyses clean

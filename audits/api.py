@@ -65,9 +65,18 @@ def audit_event_export(request: HttpRequest, filters: Query[schemas.ExportFilter
     return response
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@")
+_CONTROL_STARTS = ("\t", "\r", "\n")
+
+
 def _csv_safe(value):
-    """Cells a spreadsheet would run as a formula are prefixed with a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """Cells a spreadsheet would run as a formula are prefixed with a quote, including those
+    that hide the formula behind leading whitespace or line breaks (spreadsheets strip them)."""
+    if not isinstance(value, str):
+        return value
+    if value[:1] in _FORMULA_STARTS + _CONTROL_STARTS or (
+        value.lstrip(" \t\r\n")[:1] in _FORMULA_STARTS
+    ):
         return "'" + value
     return value
 

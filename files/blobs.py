@@ -16,14 +16,13 @@ CHUNK_BYTES = 64 * 1024
 
 def _s3_client_and_key(key: str):
     """(client, bucket, full key) when the default storage is django-storages' S3, else None."""
-    try:
-        from storages.backends.s3 import S3Storage
-    except ImportError:  # pragma: no cover - a hard dependency
-        return None
+    from storages.backends.s3 import S3Storage
+    from storages.utils import clean_name
+
     storage = default_storage._wrapped if hasattr(default_storage, "_wrapped") else default_storage
     if not isinstance(storage, S3Storage):
         return None
-    full_key = storage._normalize_name(storage._clean_name(key))
+    full_key = storage._normalize_name(clean_name(key))
     return storage.connection.meta.client, storage.bucket_name, full_key
 
 
@@ -42,31 +41,56 @@ def blob_exists(*, key: str) -> bool:
     return default_storage.exists(key)
 
 
+class BlobMissing(Exception):
+    """The row exists but its bytes do not (restored database, lost bucket object)."""
+
+
+def _file_chunks(handle, remaining: int | None) -> Iterator[bytes]:
+    with handle:
+        while remaining is None or remaining > 0:
+            chunk = handle.read(CHUNK_BYTES if remaining is None else min(CHUNK_BYTES, remaining))
+            if not chunk:
+                return
+            if remaining is not None:
+                remaining -= len(chunk)
+            yield chunk
+
+
+def _s3_chunks(body) -> Iterator[bytes]:
+    try:
+        yield from body.iter_chunks(CHUNK_BYTES)
+    finally:
+        body.close()
+
+
 def blob_chunks(*, key: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
-    """The blob's bytes ``[start, start + length)`` in chunks of at most 64 KiB."""
+    """The blob's bytes ``[start, start + length)`` in chunks of at most 64 KiB.
+
+    The blob is opened now, so a missing one raises ``BlobMissing`` here (before a response
+    has started), and read lazily as the iterator is consumed.
+    """
     s3 = _s3_client_and_key(key)
     if s3 is not None:
+        from botocore.exceptions import ClientError
+
         client, bucket, full_key = s3
         extra = {}
         if start or length is not None:
             end = "" if length is None else str(start + length - 1)
             extra["Range"] = f"bytes={start}-{end}"
-        body = client.get_object(Bucket=bucket, Key=full_key, **extra)["Body"]
         try:
-            yield from body.iter_chunks(CHUNK_BYTES)
-        finally:
-            body.close()
-        return
-    with default_storage.open(key, "rb") as handle:
-        handle.seek(start)
-        remaining = length
-        while remaining is None or remaining > 0:
-            chunk = handle.read(CHUNK_BYTES if remaining is None else min(CHUNK_BYTES, remaining))
-            if not chunk:
-                break
-            if remaining is not None:
-                remaining -= len(chunk)
-            yield chunk
+            body = client.get_object(Bucket=bucket, Key=full_key, **extra)["Body"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise BlobMissing(key) from None
+            raise
+        return _s3_chunks(body)
+    try:
+        handle = default_storage.open(key, "rb")
+    except FileNotFoundError:
+        raise BlobMissing(key) from None
+    handle.seek(start)
+    return _file_chunks(handle, length)
 
 
 def blob_bytes(*, key: str) -> bytes:

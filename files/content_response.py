@@ -6,18 +6,23 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+import structlog
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
-from core.errors import DomainError
-from files.blobs import blob_chunks
+from core.errors import DomainError, NotFound
+from files.blobs import BlobMissing, blob_chunks
 from files.models import File
+
+logger = structlog.get_logger("parecer.files")
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def content_disposition(name: str) -> str:
     """``attachment`` with an ASCII fallback and the exact UTF-8 name."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    # Accents dropped (é -> e); anything else outside a safe ASCII set becomes "_".
+    decomposed = unicodedata.normalize("NFKD", name)
+    ascii_name = "".join(char for char in decomposed if not unicodedata.combining(char))
     ascii_name = re.sub(r"[^A-Za-z0-9._ ()-]", "_", ascii_name).strip() or "download"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
@@ -74,18 +79,19 @@ def file_content_response(request: HttpRequest, file: File) -> HttpResponse:
             status=416,
             headers={"Content-Range": f"bytes */{file.size}"},
         )
-    if wanted is None:
-        response = StreamingHttpResponse(
-            blob_chunks(key=file.storage_key), content_type=file.content_type
+    start, end = wanted if wanted else (0, file.size - 1)
+    try:
+        chunks = blob_chunks(
+            key=file.storage_key, start=start, length=(end - start + 1) if wanted else None
         )
+    except BlobMissing:
+        logger.error("file_blob_missing", file_id=str(file.pk), storage_key=file.storage_key)
+        raise NotFound("The stored bytes of this file are missing.", code="blob_missing") from None
+    if wanted is None:
+        response = StreamingHttpResponse(chunks, content_type=file.content_type)
         response["Content-Length"] = str(file.size)
     else:
-        start, end = wanted
-        response = StreamingHttpResponse(
-            blob_chunks(key=file.storage_key, start=start, length=end - start + 1),
-            content_type=file.content_type,
-            status=206,
-        )
+        response = StreamingHttpResponse(chunks, content_type=file.content_type, status=206)
         response["Content-Range"] = f"bytes {start}-{end}/{file.size}"
         response["Content-Length"] = str(end - start + 1)
     return _common_headers(response, file, etag)

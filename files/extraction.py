@@ -17,7 +17,8 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-UNREADABLE = "unreadable"
+WESTERN_ENCODINGS = ("cp1252", "latin_1", "iso8859_15")
+WESTERN_CHAOS_MARGIN = 0.2
 
 
 @dataclass
@@ -54,9 +55,17 @@ def decode_text(data: bytes) -> tuple[str, str]:
         pass
     import charset_normalizer
 
-    best = charset_normalizer.from_bytes(data[: 4 * 1024 * 1024]).best()
-    if best is None:
+    matches = list(charset_normalizer.from_bytes(data[: 4 * 1024 * 1024]))
+    if not matches:
         return data.decode("utf-8", errors="replace"), "utf-8 (invalid bytes replaced)"
+    best = matches[0]
+    # Telling Latin code pages apart is a guess on short texts (cp1257 and cp1252 both "fit"
+    # French); Windows-1252 is by far the most common legacy encoding, so it wins whenever it
+    # decodes about as cleanly as the best guess. Other scripts (cp1251, Shift-JIS) are not
+    # affected: cp1252 reads them as noise.
+    western = next((m for m in matches if m.encoding in WESTERN_ENCODINGS), None)
+    if western is not None and western.chaos <= best.chaos + WESTERN_CHAOS_MARGIN:
+        best = western
     return data.decode(best.encoding, errors="replace"), best.encoding
 
 

@@ -34,12 +34,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.skip(message)
 
 
+def _cache_clear() -> None:
+    if hasattr(cache, "delete_pattern"):  # Redis: only this worker's keys (see settings/test.py)
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Throttle, lockout and session state must not leak from one test into the next."""
-    cache.clear()
+    _cache_clear()
     yield
-    cache.clear()
+    _cache_clear()
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def llm_call(
     images: Sequence[ImageInput] = (),
     api_style: str | None = None,
 ) -> LLMResult:
-    """Send one prompt and return the reply; every failure is an ``LLMError``.
+    """Send one prompt and return the reply; every LLM failure is an ``LLMError``.
 
     ``messages`` are ``{"role", "content"}`` dicts (a rendered prompt version); ``parameters``
     use the neutral names in ``SUPPORTED_PARAMETERS``; ``images`` go with the last user message;

@@ -201,4 +201,8 @@ def classify(error: Exception, *, secrets: tuple[str, ...]) -> LLMError:
         return LLMError(
             UNAVAILABLE, "the LLM server sent a malformed reply", upstream_status=status
         )
-    raise error
+    if isinstance(error, openai.OpenAIError):  # an SDK failure no case above knows: no blind retry
+        return LLMError(
+            UNAVAILABLE, f"the OpenAI SDK failed ({type(error).__name__})", retryable=False
+        )
+    raise error  # a bug in Parecer, not an LLM failure: let it surface as itself

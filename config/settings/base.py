@@ -4,6 +4,7 @@ Every knob is read once here from the environment (or a ``<NAME>_FILE`` secret f
 with a safe embedded default: SQLite, local-memory cache, local files, console e-mail.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +14,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # FileAwareEnv: SECRET_KEY_FILE=/run/secrets/key works for any variable (Docker/Kubernetes secrets).
 env = environ.FileAwareEnv()
-environ.FileAwareEnv.read_env(BASE_DIR / ".env", overwrite=False)  # the real environment wins
+# The test settings never read a developer's .env: its secrets and providers (a real OpenAI key,
+# an SMTP relay) must not leak into a test run. Everyone else reads it; the real environment wins.
+if os.environ.get("DJANGO_SETTINGS_MODULE") != "config.settings.test":
+    environ.FileAwareEnv.read_env(BASE_DIR / ".env", overwrite=False)
 
 SERVICE_NAME = "parecer"
 SERVICE_VERSION = "0.1.0"
@@ -178,7 +182,13 @@ THROTTLE_RATES = {
     "login": env.str("THROTTLE_LOGIN", default="30/min"),
     "refresh": env.str("THROTTLE_REFRESH", default="60/min"),
     "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="5/h"),
+    # Per signed-in user (every session and API key of one person share it), unsafe methods only.
+    "writes": env.str("THROTTLE_WRITES", default="120/min"),
+    # Verification mails: per user (POST /auth/email/verify) and per recipient address.
+    "email_verification": env.str("THROTTLE_EMAIL_VERIFICATION", default="5/h"),
+    "email_verification_address": env.str("THROTTLE_EMAIL_VERIFICATION_ADDRESS", default="5/h"),
 }
+API_KEYS_MAX_ACTIVE = env.int("API_KEYS_MAX_ACTIVE", default=20)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000")
 AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=True)
 
@@ -242,8 +252,10 @@ ANALYSIS_WORKER_DB_POOL_TIMEOUT = env.float("ANALYSIS_WORKER_DB_POOL_TIMEOUT", d
 # --- Request bodies ---------------------------------------------------------------------------
 # JSON bodies above this are refused with 413; file uploads stream separately (files app).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("REQUEST_MAX_BYTES", default=1024 * 1024)
-# Uploads spool to disk from the first byte (files/upload_handler.py): never a whole file in memory.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+# Uploads spool to disk from the first byte (files/upload_handler.py; the only handler is the
+# temporary-file one). Not 0: under ASGI this also sizes the body's SpooledTemporaryFile, and 0
+# there means "never roll over to disk".
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default=None)
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 

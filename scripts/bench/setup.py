@@ -30,13 +30,18 @@ KEY_FILE = Path(os.environ.get("BENCH_STATE_DIR", ".bench")) / "api_key"
 def bench_user() -> User:
     user = User.objects.filter(email=EMAIL).first()
     if user is None:
-        return User.objects.create_user(email=EMAIL, password=PASSWORD, role=Role.STAFF)
+        return User.objects.create_user(
+            email=EMAIL, password=PASSWORD, role=Role.STAFF, email_verified_at=timezone.now()
+        )
     changed = []
     if not user.check_password(
         PASSWORD
     ):  # a correct password: the login scenario must not lock out
         user.set_password(PASSWORD)
         changed.append("password")
+    if user.email_verified_at is None:  # API keys need a verified address
+        user.email_verified_at = timezone.now()
+        changed.append("email_verified_at")
     if user.role != Role.STAFF or not user.is_active:
         user.role, user.is_active = Role.STAFF, True
         changed += ["role", "is_active"]
@@ -59,8 +64,39 @@ def bench_api_key(user: User) -> str:
     return key
 
 
+def bench_file(user: User) -> str:
+    """A 1 MiB text file of the bench user for the download row (the same bytes every run)."""
+    import hashlib
+
+    from files.models import File
+    from tests.support.files_factories import file_create
+
+    data = (b"Parecer download benchmark line of text.\n" * 30000)[: 1024 * 1024]
+    existing = File.objects.filter(owner=user, sha256=hashlib.sha256(data).hexdigest()).first()
+    return str((existing or file_create(owner=user, data=data, name="download.txt")).pk)
+
+
+def files_cleanup(user: User) -> None:
+    """Remove what the upload rows stored (rows, blobs, their queued extraction tasks)."""
+    from django_tasks_db.models import DBTaskResult
+
+    from files.blobs import blob_delete
+    from files.models import File
+
+    keep = bench_file(user)
+    for file_id, key in (
+        File.objects.filter(owner=user).exclude(pk=keep).values_list("pk", "storage_key")
+    ):
+        blob_delete(key=key)
+        File.objects.filter(pk=file_id).delete()
+    DBTaskResult.objects.filter(task_path="files.tasks.file_extract").delete()
+
+
 user = bench_user()
-token, ttl = access_token_issue(user_id=user.pk)
+if "--files-cleanup" in sys.argv:
+    files_cleanup(user)
+    sys.exit(0)
+token, ttl = access_token_issue(user_id=user.pk, token_version=user.token_version)
 key = bench_api_key(user)
 
 wanted = int(os.environ.get("BENCH_AUDIT_EVENTS", "0"))
@@ -74,4 +110,5 @@ invoice_paid = AuditEvent.objects.filter(action="invoice.paid").count()
 print(f"export BENCH_JWT='{token}' BENCH_JWT_TTL='{ttl}'")
 print(f"export BENCH_API_KEY='{key}'")
 print(f"export BENCH_EMAIL='{EMAIL}' BENCH_PASSWORD='{PASSWORD}'")
+print(f"export BENCH_FILE_ID='{bench_file(user)}'")
 print(f"export BENCH_AUDIT_ROWS='{have}' BENCH_AUDIT_INVOICE_PAID='{invoice_paid}'")

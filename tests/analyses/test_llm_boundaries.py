@@ -87,7 +87,7 @@ def test_a_developers_environment_never_points_the_tests_at_a_real_llm():
         },
     )
     assert probe.returncode == 0, probe.stderr
-    assert probe.stdout.strip() == "'' ''"
+    assert probe.stdout.strip() == "'' 'http://127.0.0.1:9/v1'"
 
 
 def test_the_error_codes_and_their_retry_policy_are_the_documented_ones():

@@ -48,7 +48,7 @@ def test_a_call_records_model_ids_finish_reason_usage_and_latency(fake_openai, s
         output_tokens=-(-len(result.text) // 4) + 7,
         reasoning_tokens=7,
     )
-    assert 50 <= result.latency_ms < 2000
+    assert 50 <= result.latency_ms < 5000  # the scripted 50 ms, and no runaway
     assert result.parsed_json is None and result.refusal is None
     [sent] = fake_openai.requests
     assert sent["path"] == PATHS[style]

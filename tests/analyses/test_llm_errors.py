@@ -104,19 +104,19 @@ def test_malformed_json_is_the_server_unavailable_not_the_model_output(fake_open
 @pytest.mark.parametrize("style", STYLES)
 def test_a_slow_drip_hits_the_whole_call_deadline(fake_openai, settings, style):
     # Each slice arrives well within any per-read timeout; only a whole-call deadline stops it.
-    settings.OPENAI_TIMEOUT = 0.6
-    fake_openai.script(drip=0.2)
+    settings.OPENAI_TIMEOUT = 0.8
+    fake_openai.script(drip=0.5)  # the whole body would take 5 s
     error = failure(api_style=style)
     assert (error.code, error.retryable) == ("llm_timeout", True)
-    assert 550 <= error.latency_ms < 1500
+    assert 750 <= error.latency_ms < 4000
 
 
 def test_a_server_silent_past_the_timeout_is_a_timeout(fake_openai, settings):
     settings.OPENAI_TIMEOUT = 0.3
-    fake_openai.script(latency=1.0)
+    fake_openai.script(latency=4.0)
     error = failure()
     assert (error.code, error.retryable) == ("llm_timeout", True)
-    assert error.latency_ms < 900
+    assert 250 <= error.latency_ms < 3500
 
 
 def test_a_connection_that_cannot_be_made_in_time_is_a_timeout(fake_openai, settings):
@@ -138,7 +138,7 @@ def test_a_connection_that_cannot_be_made_in_time_is_a_timeout(fake_openai, sett
         for sock in [*fillers, listener]:
             sock.close()
     assert (error.code, error.retryable) == ("llm_timeout", True)
-    assert error.latency_ms < 2000
+    assert 250 <= error.latency_ms < 3500
 
 
 def test_a_closed_port_is_unavailable(fake_openai, settings):

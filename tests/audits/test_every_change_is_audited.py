@@ -38,6 +38,7 @@ class Call:
     body: dict | None = None
     headers: dict = field(default_factory=dict)
     source: str = "api"
+    content_type: str = "application/json"  # MULTIPART_CONTENT for uploads
 
 
 def _tokens(client, person) -> dict:
@@ -132,7 +133,7 @@ def password_reset_confirm(client) -> Call:
 
 
 def email_verify(client) -> Call:
-    person = UserFactory()
+    person = UserFactory(email_verified_at=None)
     return Call(
         "post", "/auth/email/verify", "auth.email.verification_sent", actor=lambda: person,
         headers=_bearer(client, person),
@@ -152,7 +153,8 @@ def api_key_create_call(client) -> Call:
     person = UserFactory()
     return Call(
         "post", "/auth/api-keys", "auth.api_key.created", actor=lambda: person,
-        body={"name": "ci", "scope": "read+write"}, headers=_bearer(client, person),
+        body={"name": "ci", "scope": "read+write", "current_password": DEFAULT_PASSWORD},
+        headers=_bearer(client, person),
     )  # fmt: skip
 
 
@@ -258,6 +260,25 @@ def analysis_delete_call(client) -> Call:
     analysis = _analysis(person, status="succeeded")
     return Call(
         "delete", f"/analyses/{analysis.pk}", "analysis.deleted", actor=lambda: person,
+def file_upload(client) -> Call:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test.client import MULTIPART_CONTENT
+
+    person = UserFactory()
+    return Call(
+        "post", "/files", "file.uploaded", actor=lambda: person, headers=_bearer(client, person),
+        body={"file": SimpleUploadedFile("a.txt", b"audited\n", content_type="text/plain")},
+        content_type=MULTIPART_CONTENT,
+    )  # fmt: skip
+
+
+def file_delete(client) -> Call:
+    from tests.support.files_factories import file_create
+
+    person = UserFactory()
+    file = file_create(owner=person, data=b"to delete\n")
+    return Call(
+        "delete", f"/files/{file.pk}", "file.deleted", actor=lambda: person,
         headers=_bearer(client, person),
     )  # fmt: skip
 
@@ -284,6 +305,8 @@ CALLS: dict[tuple[str, str], Callable] = {
     ("POST", "/api/v1/analyses/{analysis_id}/cancel"): analysis_cancel_call,
     ("POST", "/api/v1/analyses/{analysis_id}/retry"): analysis_retry_call,
     ("DELETE", "/api/v1/analyses/{analysis_id}"): analysis_delete_call,
+    ("POST", "/api/v1/files"): file_upload,
+    ("DELETE", "/api/v1/files/{file_id}"): file_delete,
 }
 
 
@@ -344,7 +367,7 @@ def test_a_change_leaves_exactly_one_event_with_the_right_actor_and_request_id(c
         response = send(API + call.path, HTTP_X_REQUEST_ID=request_id, **call.headers)
     else:
         response = send(
-            API + call.path, call.body, content_type="application/json",
+            API + call.path, call.body, content_type=call.content_type,
             HTTP_X_REQUEST_ID=request_id, **call.headers,
         )  # fmt: skip
 

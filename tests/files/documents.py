@@ -152,4 +152,5 @@ def zip_plain(members: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ELF_HEADER = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x00" * 44
