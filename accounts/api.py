@@ -162,14 +162,16 @@ def me_update(request: HttpRequest, payload: schemas.MeUpdateIn):
     )
 
 
-@auth_router.get("/me/preferences", response=dict[str, Any])
+@auth_router.get("/me/preferences", response={200: dict[str, Any], 401: ErrorOut})
 @any_user
 def preferences_get(request: HttpRequest):
     """Your preferences: a JSON object your frontend owns (theme, defaults, ...)."""
     return request.auth.preferences
 
 
-@auth_router.put("/me/preferences", response={200: dict[str, Any], 422: ErrorOut})
+@auth_router.put(
+    "/me/preferences", response={200: dict[str, Any], 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
+)
 @person_only
 def preferences_put(request: HttpRequest, payload: Body[dict[str, Any]]):
     """Replace your preferences with this JSON object (at most 16 KiB)."""

@@ -181,7 +181,9 @@ def label_history(request: HttpRequest, slug: str, label: str):
     return selectors.label_history(prompt=_prompt(request, slug), label=label)
 
 
-@router.post("/{slug}/render", response={200: schemas.RenderOut, **READ, 422: ErrorOut})
+@router.post(
+    "/{slug}/render", response={200: schemas.RenderOut, **READ, 403: ErrorOut, 422: ErrorOut}
+)
 @any_user
 def prompt_render_preview(request: HttpRequest, slug: str, payload: schemas.RenderIn):
     """Render a version with `variables` (validated by its schema): the messages, their sha256 and
@@ -213,7 +215,7 @@ def prompt_export(request: HttpRequest, slug: str):
     return transfer.prompts_export_document(slugs=[slug])
 
 
-@configurations_router.get("", response=list[schemas.ConfigurationOut])
+@configurations_router.get("", response={200: list[schemas.ConfigurationOut], 403: ErrorOut})
 @paginate
 @requires(Role.STAFF)
 def configuration_list(request: HttpRequest):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from jsonschema import Draft202012Validator
@@ -20,7 +21,7 @@ from prompts.models import Configuration
 
 logger = structlog.get_logger("parecer.configuration")
 
-CACHE_PREFIX = "prompts:config:"
+CACHE_PREFIX = "prompts:config:v2:"
 # A backstop only: writes drop the cached value on commit. The TTL bounds how long a read that
 # raced a write (read the old row before the commit, cached it after) can serve the old value.
 CACHE_SECONDS = 60
@@ -33,14 +34,23 @@ _MIME = {"type": "string", "pattern": r"^[a-z0-9.+-]+/[a-z0-9.+-]+$"}
 class ConfigKey:
     key: str
     schema: dict
-    default: Any
+    # A value, or the name of a Django setting read at each use: the upload limits default to the
+    # deployment's settings (UPLOAD_MAX_BYTES, ...), so an operator's environment still applies
+    # until an admin stores a value here.
+    fallback: Any
     description: str
+    from_setting: bool = False
+
+    @property
+    def default(self) -> Any:
+        return getattr(settings, self.fallback) if self.from_setting else self.fallback
 
 
 def _declare(*keys: ConfigKey) -> dict[str, ConfigKey]:
     for declared in keys:
         Draft202012Validator.check_schema(declared.schema)
-        Draft202012Validator(declared.schema).validate(declared.default)
+        if not declared.from_setting:
+            Draft202012Validator(declared.schema).validate(declared.default)
     return {declared.key: declared for declared in keys}
 
 
@@ -104,30 +114,24 @@ REGISTRY: dict[str, ConfigKey] = _declare(
     ConfigKey(
         "upload_max_bytes",
         {"type": "integer", "minimum": 1, "maximum": 1073741824},
-        26214400,
-        "Largest file a user may upload, in bytes.",
+        "UPLOAD_MAX_BYTES",
+        "Largest file a user may upload, in bytes (default: the UPLOAD_MAX_BYTES setting, 25 MiB).",
+        from_setting=True,
     ),
     ConfigKey(
         "storage_quota_bytes",
         {"type": "integer", "minimum": 0},
-        1073741824,
-        "Total bytes of files each user may keep.",
+        "STORAGE_QUOTA_BYTES",
+        "Total bytes of files each user may keep (default: the STORAGE_QUOTA_BYTES setting, 1 GiB).",
+        from_setting=True,
     ),
     ConfigKey(
         "upload_allowed_types",
         {"type": "array", "items": _MIME, "uniqueItems": True},
-        [
-            "text/plain",
-            "text/markdown",
-            "text/csv",
-            "application/json",
-            "application/pdf",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            "image/png",
-            "image/jpeg",
-            "image/webp",
-        ],
-        "MIME types (as sniffed from the content) a user may upload.",
+        "UPLOAD_ALLOWED_TYPES",
+        "MIME types (as sniffed from the content) a user may upload (default: the "
+        "UPLOAD_ALLOWED_TYPES setting: text, Markdown, CSV, JSON, PDF, DOCX, PNG, JPEG, WebP).",
+        from_setting=True,
     ),
 )
 
@@ -151,15 +155,16 @@ def config_get(key: str) -> Any:
     except Exception as exc:  # a cache outage must not stop reads: fall back to the database
         logger.warning("configuration_cache_failed", key=key, error=str(exc)[:200])
         cached = _MISSING
-    if cached is not _MISSING:
-        return cached["value"]
-    row = Configuration.objects.filter(key=key).only("value").first()
-    value = declared.default if row is None else row.value
-    try:
-        cache.set(cache_key, {"value": value}, CACHE_SECONDS)
-    except Exception as exc:
-        logger.warning("configuration_cache_failed", key=key, error=str(exc)[:200])
-    return value
+    if cached is _MISSING:
+        row = Configuration.objects.filter(key=key).only("value").first()
+        # Only a stored value is cached; "nothing stored" is cached as such and the default is
+        # taken at read time (a setting-backed default follows the settings).
+        cached = {"stored": False} if row is None else {"stored": True, "value": row.value}
+        try:
+            cache.set(cache_key, cached, CACHE_SECONDS)
+        except Exception as exc:
+            logger.warning("configuration_cache_failed", key=key, error=str(exc)[:200])
+    return cached["value"] if cached.get("stored") else declared.default
 
 
 def config_validate(*, key: str, value: Any) -> None:
@@ -207,6 +212,7 @@ def config_set(*, key: str, value: Any, actor) -> Any:
             entity_id=key,
             details={"key": key, "old": old, "new": value},
         )
+        _forget(key)  # now, for this transaction's own reads; again on commit, for racing readers
         transaction.on_commit(lambda: _forget(key))
     return value
 
@@ -225,6 +231,7 @@ def config_reset(*, key: str, actor) -> Any:
                 entity_id=key,
                 details={"key": key, "old": old, "new": declared.default},
             )
+        _forget(key)  # now, for this transaction's own reads; again on commit, for racing readers
         transaction.on_commit(lambda: _forget(key))
     return declared.default
 

@@ -98,8 +98,27 @@ def variables_schema_check(*, schema: Any, field: str = "variables_schema") -> N
     json_schema_check(schema=schema, field=field)
 
 
+def _external_refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [
+            value
+            for key, value in node.items()
+            if key in ("$ref", "$dynamicRef")
+            and isinstance(value, str)
+            and not value.startswith("#")
+        ]
+        return found + [ref for value in node.values() for ref in _external_refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _external_refs(value)]
+    return []
+
+
 def json_schema_check(*, schema: Any, field: str) -> None:
-    """Refuse anything that isn't a valid Draft 2020-12 JSON Schema (422 naming the problem)."""
+    """Refuse anything that isn't a valid Draft 2020-12 JSON Schema (422 naming the problem).
+
+    References must stay inside the schema (``#/$defs/...``): resolving a URL would make
+    rendering depend on (and fetch from) somewhere else, so it is refused at save time.
+    """
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
@@ -107,6 +126,13 @@ def json_schema_check(*, schema: Any, field: str) -> None:
             f"{field} is not a valid JSON Schema: {exc.message}",
             details=[{"field": field, "in": "body", "reason": exc.message, "type": "schema"}],
         ) from None
+    external = _external_refs(schema)
+    if external:
+        reason = f"only local references ('#/...') are allowed, not {external[0]!r}"
+        raise InvalidInput(
+            f"{field}: {reason}",
+            details=[{"field": field, "in": "body", "reason": reason, "type": "schema"}],
+        )
 
 
 @lru_cache(maxsize=64)
@@ -129,7 +155,17 @@ def variables_validate(*, schema: dict, variables: dict) -> None:
     if schema.get("additionalProperties") is None:
         for name in sorted(set(variables) - set(declared)):
             problems.append(_problem(name, f"'{name}' is not a declared variable", "unexpected"))
-    for error in _validator(canonical_json(schema)).iter_errors(variables):
+    try:
+        errors = list(_validator(canonical_json(schema)).iter_errors(variables))
+    except Exception as exc:  # e.g. a local $ref that points nowhere: the schema's fault
+        raise InvalidInput(
+            f"The prompt's variables schema cannot be applied: {exc}"[:500],
+            code="variables_schema_invalid",
+            details=[
+                {"field": "variables", "in": "body", "reason": str(exc)[:300], "type": "schema"}
+            ],
+        ) from None
+    for error in errors:
         if not error.absolute_path and error.validator in ("required", "additionalProperties"):
             if error.validator == "additionalProperties":
                 for name in sorted(set(variables) - set(declared)):

@@ -95,6 +95,8 @@ class VersionOut(Schema):
 
     @staticmethod
     def resolve_author(obj) -> str | None:
+        if "author_email" in obj.__dict__:  # a cached resolution carries it
+            return obj.author_email
         return obj.author.email if obj.author_id and obj.author else None
 
 

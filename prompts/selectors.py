@@ -4,13 +4,11 @@ Resolving by label is the hot path of every analysis, so ``prompt_version_resolv
 resolved version (with its prompt and the prompt's labels) in the shared cache, keyed by
 (slug, label). Versions never change; what changes is where a label points, the prompt's
 metadata and whether it is archived, and every service that changes one of those drops all of
-the prompt's cached resolutions when its transaction commits (``resolve_cache_forget``).
+the prompt's cached resolutions around its commit (``prompts.resolve_cache``).
 """
 
 import difflib
 
-import structlog
-from django.core.cache import cache
 from django.db.models import Max, Prefetch, Q, QuerySet
 
 from core.errors import Conflict, InvalidInput, NotFound
@@ -23,13 +21,7 @@ from prompts.models import (
     PromptLabelMove,
     PromptVersion,
 )
-
-logger = structlog.get_logger("parecer.prompts")
-
-RESOLVE_CACHE_PREFIX = "prompts:resolve:"
-# Backstop only (moves drop the keys on commit); bounds a read that raced a move.
-RESOLVE_CACHE_SECONDS = 300
-DEFAULT_LABEL_KEY = "@default"  # neither label nor version: production, else latest
+from prompts.resolve_cache import resolve_cache_get, resolve_cache_set
 
 
 def prompt_list(
@@ -84,35 +76,6 @@ def prompt_get(*, slug: str, include_archived: bool = True) -> Prompt:
 def prompt_get_for(*, actor, slug: str) -> Prompt:
     """The prompt as ``actor`` may reach it: staff see archived ones, others get 409."""
     return prompt_get(slug=slug, include_archived=is_staff_member(actor))
-
-
-def _cache_key(slug: str, label: str | None) -> str:
-    return f"{RESOLVE_CACHE_PREFIX}{slug}:{label or DEFAULT_LABEL_KEY}"
-
-
-def _cache_get(key: str):
-    try:
-        return cache.get(key)
-    except Exception as exc:  # a cache outage degrades to database reads, never to errors
-        logger.warning("prompt_cache_failed", error=str(exc)[:200])
-        return None
-
-
-def _cache_set(key: str, value) -> None:
-    try:
-        cache.set(key, value, RESOLVE_CACHE_SECONDS)
-    except Exception as exc:
-        logger.warning("prompt_cache_failed", error=str(exc)[:200])
-
-
-def resolve_cache_forget(*, slug: str, labels: set[str] | frozenset[str] = frozenset()) -> None:
-    """Drop every cached resolution of a prompt: the default, ``latest`` and each label."""
-    names = {DEFAULT_LABEL_KEY, LATEST, *labels}
-    names |= set(PromptLabel.objects.filter(prompt__slug=slug).values_list("name", flat=True))
-    try:
-        cache.delete_many([_cache_key(slug, name) for name in names])
-    except Exception as exc:
-        logger.warning("prompt_cache_failed", error=str(exc)[:200])
 
 
 def _versions() -> QuerySet[PromptVersion]:
@@ -188,11 +151,10 @@ def prompt_version_resolve(
             raise NotFound(f"Prompt '{slug}' has no version {version}.", code="version_not_found")
         _with_latest(found)
     else:
-        key = _cache_key(slug, label)
-        found = _cache_get(key)
+        found = resolve_cache_get(slug=slug, label=label)
         if found is None:
             found = _resolve_uncached(slug=slug, label=label)
-            _cache_set(key, found)
+            resolve_cache_set(slug=slug, label=label, version=found)
     if found.prompt.archived_at is not None and not include_archived:
         raise Conflict(f"Prompt '{slug}' is archived.", code="prompt_archived")
     return found
@@ -219,7 +181,9 @@ def label_history(*, prompt: Prompt, label: str) -> QuerySet[PromptLabelMove]:
 
 
 def labels_of(prompt: Prompt) -> dict[str, int]:
-    """Label name -> version number (uses the prefetched labels when present)."""
+    """Label name -> version number (from the cache snapshot or the prefetched labels)."""
+    if "label_numbers" in prompt.__dict__:
+        return prompt.label_numbers
     return {label.name: label.version.number for label in prompt.labels.all()}
 
 

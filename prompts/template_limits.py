@@ -29,6 +29,7 @@ MAX_LOOP_ITERATIONS = 100_000  # per render, all loops together
 MAX_CALLS = 100_000  # per render: function, method and macro calls (a macro can recurse)
 MAX_RENDER_SECONDS = 2.0  # per render: wall-clock, checked at every loop iteration and call
 MAX_WIDTH = 10_000  # padding/width arguments of filters and format specs
+MAX_INT_BITS = 10_000  # integers a template computes (2**10000 has ~3000 digits)
 _LOOP_FILTER = "__parecer_loop_guard"
 _CONCAT_FILTER = "__parecer_concat_guard"
 # A width or precision of 10 000 or more, or one taken from an argument (``%*s``, ``{:{w}}``),
@@ -86,6 +87,10 @@ class RenderBudget:
 _budget: contextvars.ContextVar[RenderBudget | None] = contextvars.ContextVar(
     "parecer_render_budget", default=None
 )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _size(value: Any) -> int | None:
@@ -193,9 +198,17 @@ class CappedSandbox(SandboxedEnvironment):
             for seq, times in ((left, right), (right, left)):
                 if _size(seq) is not None and isinstance(times, int):
                     _check_size(_size(seq) * max(times, 0), "a repeated string")
+            if (
+                _is_int(left)
+                and _is_int(right)
+                and left.bit_length() + right.bit_length() > MAX_INT_BITS
+            ):
+                raise RenderLimitExceeded(f"an integer above {MAX_INT_BITS} bits")
         elif operator == "**":
             if isinstance(right, int | float) and abs(right) > 1000:
                 raise RenderLimitExceeded("an exponent above 1000")
+            if _is_int(left) and _is_int(right) and left.bit_length() * right > MAX_INT_BITS:
+                raise RenderLimitExceeded(f"an integer above {MAX_INT_BITS} bits")
         elif operator == "+":
             if _size(left) is not None and _size(right) is not None:
                 _check_size(_size(left) + _size(right), "a joined string (+)")
@@ -242,7 +255,7 @@ class CappedSandbox(SandboxedEnvironment):
 def _build() -> CappedSandbox:
     env = CappedSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
     env.globals.pop("lipsum", None)  # generates text of any size; prompts have no use for it
-    for name in ("center", "indent", "wordwrap", "truncate", "format", "filesizeformat"):
+    for name in ("center", "indent", "wordwrap", "truncate", "format", "batch", "slice", "tojson"):
         env.filters[name] = _guard_widths(name, env.filters[name])
     env.filters["replace"] = _guarded_replace(env.filters["replace"])
     env.filters["join"] = _guarded_join(env.filters["join"])

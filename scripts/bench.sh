@@ -66,6 +66,7 @@ eval "$fixtures"
 login_body=$state/login.json
 printf '{"email": "%s", "password": "%s"}\n' "$BENCH_EMAIL" "$BENCH_PASSWORD" > "$login_body"
 event_body=scripts/bench/audit_event.json
+render_body=scripts/bench/prompt_render.json  # 5 variables for the 3-message bench prompt
 
 server=""
 server_log_level=""
@@ -123,6 +124,8 @@ scenarios=(
   "audits_list_p1|GET|/api/v1/audits?action=invoice.paid|Authorization: Bearer $BENCH_JWT||64|$duration"
   "audits_list_p1000|GET|/api/v1/audits?action=invoice.paid&page=1000|Authorization: Bearer $BENCH_JWT||64|$duration"
   "audits_create|POST|/api/v1/audits|X-API-Key: $BENCH_API_KEY|$event_body|64|$duration"
+  "prompt_resolve|GET|/api/v1/prompts/$BENCH_PROMPT|Authorization: Bearer $BENCH_JWT||64|$duration"
+  "prompt_render|POST|/api/v1/prompts/$BENCH_PROMPT/render|Authorization: Bearer $BENCH_JWT|$render_body|64|$duration"
   "files_upload_1mib|POST|/api/v1/files|Authorization: Bearer $BENCH_JWT|upload:1048576|16|$duration"
   "files_download_1mib|GET|/api/v1/files/$BENCH_FILE_ID/content|Authorization: Bearer $BENCH_JWT||16|$duration"
   "health_live_log_info|GET|/health/live|||64|$duration|INFO"

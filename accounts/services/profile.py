@@ -173,6 +173,18 @@ def preferences_replace(*, user: User, preferences: dict) -> dict:
             code="preferences_too_large",
             details=[{"field": "body", "in": "body", "reason": f"{size} bytes", "type": "size"}],
         )
-    user.preferences = preferences
-    user.save(update_fields=["preferences", "updated_at"])
+    before = user.preferences or {}
+    changed = sorted(
+        k for k in set(before) | set(preferences) if before.get(k) != preferences.get(k)
+    )
+    with transaction.atomic():
+        user.preferences = preferences
+        user.save(update_fields=["preferences", "updated_at"])
+        # The names of the changed keys, not their values: preferences are the frontend's business.
+        audit_event_record(
+            action="user.preferences.updated",
+            entity_type="user",
+            entity_id=user.pk,
+            details={"changed_keys": changed[:50], "bytes": size},
+        )
     return user.preferences

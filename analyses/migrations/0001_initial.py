@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0002_user_preferences'),
+        ('accounts', '0001_initial'),
         ('files', '0001_initial'),
         ('prompts', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -9,7 +9,7 @@ from core import context
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.permissions import is_admin, is_staff_member
 from prompts.models import LABEL_PATTERN, LATEST, PRODUCTION, Prompt, PromptLabel, PromptLabelMove
-from prompts.selectors import resolve_cache_forget
+from prompts.resolve_cache import resolve_cache_forget_around_commit
 
 
 def label_name_check(*, label: str, field: str = "label") -> None:
@@ -59,6 +59,32 @@ def _locked_prompt(prompt: Prompt) -> Prompt:
     return Prompt.objects.select_for_update().get(pk=prompt.pk)
 
 
+def label_point(*, prompt: Prompt, label: str, version, actor, note: str) -> dict | None:
+    """Inside the caller's transaction, with ``prompt`` locked: point ``label`` at ``version``.
+
+    Writes the history row; returns the move ``{label, from_version, to_version}`` (None when the
+    label already pointed there) so the caller records it in its one audit event.
+    """
+    row = PromptLabel.objects.select_related("version").filter(prompt=prompt, name=label).first()
+    from_version = row.version.number if row else None
+    if from_version == version.number:
+        return None
+    if row is None:
+        PromptLabel.objects.create(prompt=prompt, name=label, version=version)
+    else:
+        row.version = version
+        row.save(update_fields=["version", "updated_at"])
+    _history(
+        prompt=prompt,
+        label=label,
+        from_version=from_version,
+        to_version=version.number,
+        actor=actor,
+        note=note,
+    )
+    return {"label": label, "from_version": from_version, "to_version": version.number}
+
+
 def prompt_label_move(
     *, prompt: Prompt, label: str, version: int, actor, note: str = ""
 ) -> PromptLabel:
@@ -72,26 +98,11 @@ def prompt_label_move(
             raise NotFound(
                 f"Prompt '{prompt.slug}' has no version {version}.", code="version_not_found"
             )
-        row = (
-            PromptLabel.objects.select_related("version").filter(prompt=locked, name=label).first()
-        )
-        from_version = row.version.number if row else None
-        if row is None:
-            row = PromptLabel.objects.create(prompt=locked, name=label, version=target)
-        elif from_version != version:
-            row.version = target
-            row.save(update_fields=["version", "updated_at"])
-        if from_version != version:
-            _record_move(
-                prompt=locked,
-                label=label,
-                from_version=from_version,
-                to_version=version,
-                actor=actor,
-                note=note,
-            )
-        transaction.on_commit(lambda: resolve_cache_forget(slug=locked.slug, labels={label}))
-    return row
+        move = label_point(prompt=locked, label=label, version=target, actor=actor, note=note)
+        if move is not None:
+            _audit(prompt=locked, action="prompt.label_moved", move=move, note=note)
+        resolve_cache_forget_around_commit(slug=locked.slug, labels={label})
+    return PromptLabel.objects.select_related("version").get(prompt=locked, name=label)
 
 
 def prompt_label_remove(*, prompt: Prompt, label: str, actor, note: str = "") -> None:
@@ -109,7 +120,7 @@ def prompt_label_remove(*, prompt: Prompt, label: str, actor, note: str = "") ->
             )
         from_version = row.version.number
         row.delete()
-        _record_move(
+        _history(
             prompt=locked,
             label=label,
             from_version=from_version,
@@ -117,10 +128,12 @@ def prompt_label_remove(*, prompt: Prompt, label: str, actor, note: str = "") ->
             actor=actor,
             note=note,
         )
-        transaction.on_commit(lambda: resolve_cache_forget(slug=locked.slug, labels={label}))
+        move = {"label": label, "from_version": from_version, "to_version": None}
+        _audit(prompt=locked, action="prompt.label_removed", move=move, note=note)
+        resolve_cache_forget_around_commit(slug=locked.slug, labels={label})
 
 
-def _record_move(*, prompt: Prompt, label: str, from_version, to_version, actor, note: str) -> None:
+def _history(*, prompt: Prompt, label: str, from_version, to_version, actor, note: str) -> None:
     PromptLabelMove.objects.create(
         prompt=prompt,
         label=label,
@@ -130,15 +143,12 @@ def _record_move(*, prompt: Prompt, label: str, from_version, to_version, actor,
         actor_label=context.current().actor_label[:254],
         note=note,
     )
+
+
+def _audit(*, prompt: Prompt, action: str, move: dict, note: str) -> None:
     audit_event_record(
-        action="prompt.label_moved" if to_version is not None else "prompt.label_removed",
+        action=action,
         entity_type="prompt",
         entity_id=prompt.pk,
-        details={
-            "slug": prompt.slug,
-            "label": label,
-            "from_version": from_version,
-            "to_version": to_version,
-            "note": note,
-        },
+        details={"slug": prompt.slug, **move, "note": note},
     )

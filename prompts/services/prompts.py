@@ -8,8 +8,8 @@ from django.utils import timezone
 from audits.services import audit_event_record, changes_between
 from core.errors import Conflict, InvalidInput
 from prompts.models import SLUG_PATTERN, Prompt
-from prompts.selectors import resolve_cache_forget
-from prompts.services.versions import prompt_version_create
+from prompts.resolve_cache import resolve_cache_forget_around_commit
+from prompts.services.versions import version_content_validate, version_labels_check, version_save
 
 TAG_PATTERN = r"^[a-z0-9_.-]{1,40}$"
 MAX_TAGS = 20
@@ -51,18 +51,40 @@ def prompt_create(
             ],
         )
     tags = _tags_check(tags or [])
+    content = dict(version)
+    note = content.pop("note", "")
+    content.setdefault("messages", [])
+    content.setdefault("template", "")
+    content.setdefault("variables_schema", {"type": "object", "properties": {}})
+    content.setdefault("model", "")
+    content.setdefault("parameters", {})
+    content.setdefault("output_schema", None)
+    content.setdefault("api_style", "")
+    content.setdefault("kind", "chat")
+    content = version_content_validate(**content)
+    version_labels_check(labels=labels, author=actor)
     try:
         with transaction.atomic():
             prompt = Prompt.objects.create(
                 slug=slug, name=name, description=description, tags=tags, created_by=actor
             )
+            first, moves = version_save(
+                prompt=prompt, author=actor, content=content, note=note, labels=labels
+            )
+            # One event for the whole creation: the prompt, its first version and its labels.
             audit_event_record(
                 action="prompt.created",
                 entity_type="prompt",
                 entity_id=prompt.pk,
-                details={"slug": slug, "name": name, "tags": tags},
+                details={
+                    "slug": slug,
+                    "name": name,
+                    "tags": tags,
+                    "version": first.number,
+                    "content_sha256": first.content_hash,
+                    "label_moves": moves,
+                },
             )
-            prompt_version_create(prompt=prompt, author=actor, labels=labels, **version)
     except IntegrityError as exc:  # a concurrent create of the same slug won
         raise Conflict(f"A prompt '{slug}' already exists.", code="slug_taken") from exc
     return prompt
@@ -103,7 +125,7 @@ def prompt_update(
                 entity_id=locked.pk,
                 details={"slug": locked.slug, "changes": changes},
             )
-            transaction.on_commit(lambda: resolve_cache_forget(slug=locked.slug))
+            resolve_cache_forget_around_commit(slug=locked.slug)
     return locked
 
 
@@ -120,7 +142,7 @@ def _archived_set(*, prompt: Prompt, archived: bool) -> Prompt:
             entity_id=locked.pk,
             details={"slug": locked.slug},
         )
-        transaction.on_commit(lambda: resolve_cache_forget(slug=locked.slug))
+        resolve_cache_forget_around_commit(slug=locked.slug)
     return locked
 
 

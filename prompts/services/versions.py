@@ -16,8 +16,8 @@ from prompts.rendering import (
     template_syntax_check,
     variables_schema_check,
 )
-from prompts.selectors import resolve_cache_forget
-from prompts.services.labels import label_move_allowed, label_name_check, prompt_label_move
+from prompts.resolve_cache import resolve_cache_forget_around_commit
+from prompts.services.labels import label_move_allowed, label_name_check, label_point
 from prompts.template_limits import environment
 
 ROLES = ("system", "developer", "user", "assistant")
@@ -143,6 +143,36 @@ def version_content_validate(
     }
 
 
+def version_labels_check(*, labels, author) -> None:
+    """Refuse labels the author may not move before anything is written."""
+    for label in labels:
+        label_name_check(label=label, field="labels")
+        label_move_allowed(label=label, actor=author)
+
+
+def version_save(
+    *, prompt: Prompt, author, content: dict, note: str, labels
+) -> tuple[PromptVersion, list[dict]]:
+    """Inside the caller's transaction, with ``prompt`` locked: number, save, move labels.
+
+    Returns the version and the label moves, for the caller's one audit event.
+    """
+    # The prompt row lock serialises numbering; the unique (prompt, number) is the backstop.
+    number = (prompt.versions.aggregate(top=Max("number"))["top"] or 0) + 1
+    version = PromptVersion(prompt=prompt, number=number, author=author, note=note, **content)
+    version.save()
+    moves = [
+        move
+        for label in labels
+        if (
+            move := label_point(
+                prompt=prompt, label=label, version=version, actor=author, note=note
+            )
+        )
+    ]
+    return version, moves
+
+
 def prompt_version_create(
     *,
     prompt: Prompt,
@@ -158,7 +188,10 @@ def prompt_version_create(
     note: str = "",
     labels: list[str] | tuple[str, ...] = (),
 ) -> PromptVersion:
-    """Save the next version of ``prompt`` (never reusing a number) and move ``labels`` to it."""
+    """Save the next version of ``prompt`` (never reusing a number) and move ``labels`` to it.
+
+    One audit event, ``prompt.version_created``, carries the label moves (from/to) it made.
+    """
     content = version_content_validate(
         kind=kind,
         messages=messages or [],
@@ -171,31 +204,27 @@ def prompt_version_create(
         output_schema=output_schema,
         api_style=api_style,
     )
-    for label in labels:  # refuse before anything is written
-        label_name_check(label=label, field="labels")
-        label_move_allowed(label=label, actor=author)
+    version_labels_check(labels=labels, author=author)
     with transaction.atomic():
-        # The prompt row lock serialises numbering; the unique (prompt, number) is the backstop.
         locked = Prompt.objects.select_for_update().get(pk=prompt.pk)
         if locked.archived_at is not None:
             raise Conflict(
                 f"Prompt '{locked.slug}' is archived; restore it first.", code="prompt_archived"
             )
-        number = (locked.versions.aggregate(top=Max("number"))["top"] or 0) + 1
-        version = PromptVersion(prompt=locked, number=number, author=author, note=note, **content)
-        version.save()
+        version, moves = version_save(
+            prompt=locked, author=author, content=content, note=note, labels=labels
+        )
         audit_event_record(
             action="prompt.version_created",
             entity_type="prompt",
             entity_id=locked.pk,
             details={
                 "slug": locked.slug,
-                "version": number,
-                "content_hash": version.content_hash,
+                "version": version.number,
+                "content_sha256": version.content_hash,
                 "note": note,
+                "label_moves": moves,
             },
         )
-        for label in labels:
-            prompt_label_move(prompt=locked, label=label, version=number, actor=author, note=note)
-        transaction.on_commit(lambda: resolve_cache_forget(slug=locked.slug))
+        resolve_cache_forget_around_commit(slug=locked.slug)
     return version

@@ -107,8 +107,29 @@ if wanted > have:
     have = AuditEvent.objects.count()
 invoice_paid = AuditEvent.objects.filter(action="invoice.paid").count()
 
+
+def bench_prompt() -> str:
+    """The prompt the resolve and render scenarios use: 3 messages, 5 variables, production
+    (created as the operator: a staff user may not move production)."""
+    from prompts.models import Prompt
+    from prompts.services.prompts import prompt_create
+
+    slug = "bench-review"
+    if not Prompt.objects.filter(slug=slug).exists():
+        from tests.support.prompts_factories import version_content
+
+        prompt_create(
+            slug=slug, name="Bench review", actor=None, tags=["bench"],
+            version=version_content(note="bench"), labels=["production"],
+        )  # fmt: skip
+    return slug
+
+
+prompt_slug = bench_prompt()
+
 print(f"export BENCH_JWT='{token}' BENCH_JWT_TTL='{ttl}'")
 print(f"export BENCH_API_KEY='{key}'")
 print(f"export BENCH_EMAIL='{EMAIL}' BENCH_PASSWORD='{PASSWORD}'")
 print(f"export BENCH_FILE_ID='{bench_file(user)}'")
 print(f"export BENCH_AUDIT_ROWS='{have}' BENCH_AUDIT_INVOICE_PAID='{invoice_paid}'")
+print(f"export BENCH_PROMPT='{prompt_slug}'")
