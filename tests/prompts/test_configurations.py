@@ -193,3 +193,21 @@ def test_another_process_sees_a_change_as_soon_as_the_put_returns(client, admin,
     finally:
         reader.stdin.close()
         reader.wait(timeout=10)
+
+
+@pytest.mark.django_db
+def test_upload_keys_follow_the_deployment_setting_until_a_value_is_stored(
+    settings, client, admin, bearer
+):
+    settings.UPLOAD_MAX_BYTES = 1234
+    assert config_get("upload_max_bytes") == 1234
+    settings.UPLOAD_MAX_BYTES = 4321  # read at each use, even with "nothing stored" cached
+    assert config_get("upload_max_bytes") == 4321
+    assert (
+        get(client, "/configurations/upload_max_bytes", **bearer(admin)).json()["default"] == 4321
+    )
+
+    put_json(client, "/configurations/upload_max_bytes", {"value": 999}, **bearer(admin))
+    assert config_get("upload_max_bytes") == 999
+    delete(client, "/configurations/upload_max_bytes", **bearer(admin))
+    assert config_get("upload_max_bytes") == 4321
