@@ -64,3 +64,33 @@ def test_a_file_used_by_a_queued_analysis_cannot_be_deleted(
     run_tasks()  # finished: the file may go now
     assert delete(client, f"/files/{used.pk}", **caller[1]).status_code == 204
     assert not File.objects.filter(pk=used.pk).exists()
+
+
+def test_an_image_goes_to_the_model_as_an_image(client, caller, submit, fake_openai, run_tasks):
+    import io
+
+    from PIL import Image
+
+    from files.models import File
+    from tests.support import files_factories
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, format="PNG")
+    image = files_factories.file_create(
+        owner=caller[0], data=buffer.getvalue(), name="red.png", content_type="image/png"
+    )
+    File.objects.filter(pk=image.pk).update(status="ready")  # extraction is not the point here
+    _files_prompt()
+
+    response = submit(prompt="compare", variables={}, file_ids=[str(image.pk)])
+    assert response.status_code == 202, response.content
+    assert response.json()["input_files"][0]["content_type"] == "image/png"
+    run_tasks()
+
+    done = get(client, f"/analyses/{response.json()['id']}", **caller[1]).json()
+    assert done["status"] == "succeeded", done
+    [sent] = [r for r in fake_openai.requests if r["path"] == "/v1/chat/completions"]
+    parts = sent["body"]["messages"][-1]["content"]
+    images = [p for p in parts if isinstance(p, dict) and p.get("type") == "image_url"]
+    assert len(images) == 1
+    assert images[0]["image_url"]["url"].startswith("data:image/png;base64,")
