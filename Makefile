@@ -55,10 +55,12 @@ serve: install  ## the production server: gunicorn (needs the production environ
 bench: install  ## load-test the production server on PostgreSQL + Redis with wrk
 	scripts/bench.sh
 
+bench-analyses: install  ## analyses: submit req/s and end-to-end analyses/s for 1, 2, 4 workers (fake 2 s LLM)
+	scripts/bench/analyses.sh
 bench-ab: install  ## A/B: make bench's scenarios against BASE=<git ref> and this tree, alternately
 	BASE=$(BASE) scripts/bench-ab.sh
 
 clean:  ## remove the virtual environment and local state
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .run .bench
 
-.PHONY: help install lock run test test-faults lint format serve bench bench-ab clean
+.PHONY: help install lock run test test-faults lint format serve bench bench-ab bench-analyses clean

@@ -1,5 +1,150 @@
-"""Submitting, waiting for, cancelling and retrying analyses (routes come with the analyses issue)."""
+"""Submitting, waiting for, cancelling and retrying analyses."""
 
-from ninja import Router
+import uuid
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Header, Query, Router, Status
+from ninja.pagination import paginate
+
+from analyses import schemas, selectors, waiting
+from analyses.models import FINAL_STATUSES
+from analyses.services import lifecycle, submission
+from core.errors import ErrorOut
+from core.permissions import any_user, get_object_or_404
 
 router = Router()
+
+NOT_FOUND = "No such analysis."
+API_PREFIX = "/api/v1/analyses"
+
+
+def _finished_or_accepted(response: HttpResponse, analysis) -> Status:
+    response["Location"] = f"{API_PREFIX}/{analysis.pk}"
+    return Status(200 if analysis.status in FINAL_STATUSES else 202, analysis)
+
+
+@router.post(
+    "",
+    response={
+        200: schemas.AnalysisDetailOut,
+        202: schemas.AnalysisDetailOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+        429: ErrorOut,
+    },
+)
+@any_user
+def analysis_create(
+    request: HttpRequest,
+    response: HttpResponse,
+    payload: schemas.AnalysisIn,
+    query: Query[schemas.WaitQuery],
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=255),
+):
+    """Queue an analysis: 202 + Location; with ``?wait=N`` 200 once finished within N seconds."""
+    submitted = submission.analysis_submit(
+        user=request.auth,
+        api_key=getattr(request, "api_key", None),
+        prompt_slug=payload.prompt,
+        label=payload.label,
+        version=payload.version,
+        variables=payload.variables,
+        file_ids=payload.file_ids,
+        use_cache=payload.cache,
+        idempotency_key=idempotency_key or None,
+    )
+    analysis = waiting.analysis_wait(analysis=submitted.analysis, seconds=query.wait)
+    return _finished_or_accepted(response, analysis)
+
+
+@router.get("", response={200: list[schemas.AnalysisOut], 401: ErrorOut, 403: ErrorOut})
+@paginate
+@any_user
+def analysis_list(request: HttpRequest, filters: Query[schemas.AnalysisFilters]):
+    """Newest first: your own analyses (staff: everyone's)."""
+    return selectors.analyses_list(actor=request.auth, **filters.dict())
+
+
+@router.get(
+    "/{analysis_id}",
+    response={
+        200: schemas.AnalysisDetailOut,
+        202: schemas.AnalysisDetailOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+    },
+)
+@any_user
+def analysis_get(
+    request: HttpRequest,
+    response: HttpResponse,
+    analysis_id: uuid.UUID,
+    query: Query[schemas.WaitQuery],
+):
+    """One analysis: 200 when finished, 202 while queued or running (``?wait=N`` holds)."""
+    analysis = get_object_or_404(
+        selectors.analyses_visible(actor=request.auth), pk=analysis_id, message=NOT_FOUND
+    )
+    analysis = waiting.analysis_wait(analysis=analysis, seconds=query.wait)
+    return _finished_or_accepted(response, analysis)
+
+
+@router.post(
+    "/{analysis_id}/cancel",
+    response={
+        200: schemas.AnalysisDetailOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+    },
+)
+@any_user
+def analysis_cancel(request: HttpRequest, analysis_id: uuid.UUID):
+    """Queued: cancelled now. Running: cancelled when its call returns (usage still billed)."""
+    analysis = get_object_or_404(
+        selectors.analyses_visible(actor=request.auth), pk=analysis_id, message=NOT_FOUND
+    )
+    return lifecycle.analysis_cancel(analysis=analysis)
+
+
+@router.post(
+    "/{analysis_id}/retry",
+    response={
+        202: schemas.AnalysisDetailOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        429: ErrorOut,
+    },
+)
+@any_user
+def analysis_retry(request: HttpRequest, response: HttpResponse, analysis_id: uuid.UUID):
+    """Queue a failed or cancelled analysis again."""
+    analysis = get_object_or_404(
+        selectors.analyses_visible(actor=request.auth), pk=analysis_id, message=NOT_FOUND
+    )
+    analysis = lifecycle.analysis_retry(analysis=analysis)
+    response["Location"] = f"{API_PREFIX}/{analysis.pk}"
+    return Status(202, analysis)
+
+
+@router.delete(
+    "/{analysis_id}",
+    response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+)
+@any_user
+def analysis_delete(request: HttpRequest, analysis_id: uuid.UUID):
+    """Delete one of your analyses that is not running."""
+    analysis = get_object_or_404(
+        selectors.analyses_visible(actor=request.auth).filter(owner=request.auth),
+        pk=analysis_id,
+        message=NOT_FOUND,
+    )
+    lifecycle.analysis_delete(analysis=analysis)
+    return Status(204, None)

@@ -11,3 +11,15 @@ class AnalysesConfig(AppConfig):
         "analyses",
         "llm",
     )
+
+    def ready(self) -> None:
+        from django.db.models.signals import pre_delete
+
+        from analyses import metrics, receivers
+
+        pre_delete.connect(
+            receivers.file_delete_guard,
+            sender="files.File",
+            dispatch_uid="analyses_file_delete_guard",
+        )
+        metrics.register_state_collector()

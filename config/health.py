@@ -81,6 +81,34 @@ def _reports() -> dict:
         return {"tasks": {"error": type(exc).__name__}}
 
 
+_LLM_PROBE_TTL = 30.0
+_llm_probe: tuple[float, str] = (0.0, "")
+
+
+def _llm_report() -> dict:
+    """The LLM as ``ok``, ``down`` or ``not_configured``: reported, never failing readiness.
+
+    Analyses wait and retry through an LLM outage, so it must not take the API out of rotation;
+    the probe (GET /models) is remembered for 30 s so health checks don't hammer the provider.
+    """
+    global _llm_probe
+    started = time.perf_counter()
+    if not settings.OPENAI_API_KEY:  # what llm.llm_configured() says, without importing the SDK
+        status = "not_configured"
+    elif time.monotonic() < _llm_probe[0]:
+        status = _llm_probe[1]
+    else:
+        from analyses import llm
+
+        status = llm.llm_status()
+        _llm_probe = (time.monotonic() + _LLM_PROBE_TTL, status)
+    return {
+        "status": status,
+        "detail": "OPENAI_API_KEY is not set" if status == "not_configured" else "",
+        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+
+
 def live(request: HttpRequest) -> JsonResponse:
     """The process is up and serving; touches nothing else."""
     return JsonResponse({"status": "ok"})
@@ -110,6 +138,7 @@ def ready(request: HttpRequest) -> JsonResponse:
             "detail": detail,
             "latency_ms": round((time.perf_counter() - started) * 1000, 2),
         }
+    results["llm"] = _llm_report()
     body = {"status": "fail" if failing else "ok", "failing": failing, "checks": results}
     if not metrics_token_presented(request):
         body = {"status": body["status"]}  # internals only for operators (the metrics token)

@@ -14,7 +14,9 @@ restart) and marks a task ``RUNNING`` with nothing to notice when its worker die
 """
 
 import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from traceback import format_exception
 from typing import Any
@@ -43,7 +45,21 @@ class LeaseExpired(Exception):
 
 
 class DurableWorker(Worker):
+    """db_worker's claim rules with leases and outage survival; ``threads`` > 1 runs that many
+    tasks at once in one process (LLM calls and e-mails wait on I/O, not on the CPU)."""
+
+    threads: int = 1
+    _pool: ThreadPoolExecutor | None = None
+    _slots: threading.BoundedSemaphore | None = None
+
     def run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            if self._pool is not None:  # let in-flight tasks finish (a second signal exits)
+                self._pool.shutdown(wait=True)
+
+    def _loop(self) -> None:
         logger.info("task_worker_started worker_id=%s", self.worker_id)
         failures = 0
         chains_checked_at = 0.0
@@ -75,6 +91,44 @@ class DurableWorker(Worker):
                 time.sleep(self.interval)
 
     def _run_one(self) -> bool:
+        if self.threads > 1:
+            return self._dispatch_one()
+        row = self.claim()
+        if row is None:
+            return False
+        self.run_task(row)
+        close_old_connections()
+        return True
+
+    def _dispatch_one(self) -> bool:
+        """Claim a task only when a thread is free, and hand it to the pool."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="task")
+            self._slots = threading.BoundedSemaphore(self.threads)
+        if not self._slots.acquire(timeout=max(self.interval, 0.05)):
+            return True  # every thread busy: look again, without the idle sleep
+        try:
+            row = self.claim()
+        except BaseException:
+            self._slots.release()
+            raise
+        if row is None:
+            self._slots.release()
+            return False
+        self._pool.submit(self._run_in_thread, row)
+        return True
+
+    def _run_in_thread(self, row: DBTaskResult) -> None:
+        try:
+            self.run_task(row)
+        except Exception:  # _finish outlived its retries: the lease reaper re-runs the task
+            logger.exception("task_worker_thread_error id=%s", row.pk)
+        finally:
+            close_old_connections()
+            self._slots.release()
+
+    def claim(self) -> DBTaskResult | None:
+        """Take the next ready task (SKIP LOCKED) and start its lease on its own row."""
         close_old_connections()
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
         if not self.process_all_queues:
@@ -84,15 +138,13 @@ class DurableWorker(Worker):
         with exclusive_transaction(tasks.db):
             row = tasks.get_locked()
             if row is None:
-                return False
+                return None
             row.status = TaskResultStatus.RUNNING
             row.started_at = timezone.now()
             row.worker_ids = [*row.worker_ids, self.worker_id]
             row.run_after = lease_expiry(settings.TASK_LEASE_SECONDS)
             row.save(update_fields=["status", "started_at", "worker_ids", "run_after"])
-        self.run_task(row)
-        close_old_connections()
-        return True
+        return row
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
         ours = DBTaskResult.objects.filter(

@@ -35,7 +35,7 @@ fi
 
 "$py" manage.py runserver "$host:$port" &
 server=$!
-"$py" manage.py task_worker --queue-name '*' --interval 1 --no-reload &
+"$py" manage.py task_worker --queue-name '*' --interval 1 --no-reload --threads 1 &  # SQLite: one writer at a time
 worker=$!
 stop() {
   kill "$server" "$worker" ${standin:+"$standin"} 2>/dev/null

@@ -274,6 +274,22 @@ OPENAI_PROJECT = env.str("OPENAI_PROJECT", default="")
 OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=60.0)  # whole call, seconds
 OPENAI_CONNECT_TIMEOUT = env.float("OPENAI_CONNECT_TIMEOUT", default=5.0)
 OPENAI_API_STYLE = env.str("OPENAI_API_STYLE", default="chat")  # chat | responses
+# Analyses (analyses/): leases, retries, waiting; budgets and prices live in configuration.
+# A worker's hold on a running analysis; must outlast OPENAI_TIMEOUT (the call's hard deadline).
+ANALYSIS_LEASE_SECONDS = env.int("ANALYSIS_LEASE_SECONDS", default=int(OPENAI_TIMEOUT) + 60)
+ANALYSIS_REAPER_INTERVAL = env.int("ANALYSIS_REAPER_INTERVAL", default=30)
+# A queued analysis this old gets a fresh task (its own may have been lost); duplicates are no-ops.
+ANALYSIS_ORPHAN_AFTER = env.int("ANALYSIS_ORPHAN_AFTER", default=900)
+ANALYSIS_RETRY_BASE_SECONDS = env.float("ANALYSIS_RETRY_BASE_SECONDS", default=2.0)
+ANALYSIS_RETRY_CAP_SECONDS = env.float("ANALYSIS_RETRY_CAP_SECONDS", default=120.0)
+# Reserved at admission when a prompt version sets no max_output_tokens.
+ANALYSIS_DEFAULT_MAX_OUTPUT_TOKENS = env.int("ANALYSIS_DEFAULT_MAX_OUTPUT_TOKENS", default=4096)
+ANALYSIS_MAX_WAITERS = env.int("ANALYSIS_MAX_WAITERS", default=16)  # ?wait=N holders per process
+ANALYSIS_WAIT_TICK = env.float("ANALYSIS_WAIT_TICK", default=0.1)  # cache check while waiting
+ANALYSIS_WAIT_DB_CHECK = env.float("ANALYSIS_WAIT_DB_CHECK", default=2.0)  # database backstop
+ANALYSIS_WORKER_THREADS = env.int("ANALYSIS_WORKER_THREADS", default=32)
+# How long a worker thread waits for a pooled database connection (web requests: DB_POOL_TIMEOUT).
+ANALYSIS_WORKER_DB_POOL_TIMEOUT = env.float("ANALYSIS_WORKER_DB_POOL_TIMEOUT", default=30.0)
 
 # --- Request bodies ---------------------------------------------------------------------------
 # JSON bodies above this are refused with 413; file uploads stream separately (files app).
@@ -322,6 +338,8 @@ HEALTH_TASK_BACKLOG_MAX = env.int("HEALTH_TASK_BACKLOG_MAX", default=1000)
 # renewing is re-queued by the reaper (every TASK_REAPER_INTERVAL s), failed after
 # TASK_MAX_ATTEMPTS claims.
 TASK_LEASE_SECONDS = env.float("TASK_LEASE_SECONDS", default=60.0)
+# Tasks one `manage.py task_worker` process runs at once (threads: tasks mostly wait on I/O).
+TASK_WORKER_THREADS = env.int("TASK_WORKER_THREADS", default=1)
 TASK_REAPER_INTERVAL = env.int("TASK_REAPER_INTERVAL", default=30)
 TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=3)
 

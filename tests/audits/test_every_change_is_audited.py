@@ -347,6 +347,60 @@ def file_delete(client) -> Call:
     )  # fmt: skip
 
 
+def _analysis(person, *, status: str = "queued"):
+    from analyses.models import Analysis
+    from analyses.services.submission import analysis_submit
+    from tests.support.analyses_factories import prompt_create
+
+    prompt_create(slug=f"audited-{person.pk.hex[:8]}")
+    submitted = analysis_submit(
+        user=person,
+        prompt_slug=f"audited-{person.pk.hex[:8]}",
+        variables={"text": "x"},
+        file_ids=[],
+    )
+    Analysis.objects.filter(pk=submitted.analysis.pk).update(status=status)
+    return submitted.analysis
+
+
+def analysis_create_call(client) -> Call:
+    from tests.support.analyses_factories import prompt_create
+
+    person = UserFactory()
+    prompt_create(slug="audited")
+    return Call(
+        "post", "/analyses", "analysis.created", actor=lambda: person,
+        body={"prompt": "audited", "variables": {"text": "x"}}, headers=_bearer(client, person),
+    )  # fmt: skip
+
+
+def analysis_cancel_call(client) -> Call:
+    person = UserFactory()
+    analysis = _analysis(person)
+    return Call(
+        "post", f"/analyses/{analysis.pk}/cancel", "analysis.cancelled", actor=lambda: person,
+        body={}, headers=_bearer(client, person),
+    )  # fmt: skip
+
+
+def analysis_retry_call(client) -> Call:
+    person = UserFactory()
+    analysis = _analysis(person, status="failed")
+    return Call(
+        "post", f"/analyses/{analysis.pk}/retry", "analysis.retried", actor=lambda: person,
+        body={}, headers=_bearer(client, person),
+    )  # fmt: skip
+
+
+def analysis_delete_call(client) -> Call:
+    person = UserFactory()
+    analysis = _analysis(person, status="succeeded")
+    return Call(
+        "delete", f"/analyses/{analysis.pk}", "analysis.deleted", actor=lambda: person,
+        headers=_bearer(client, person),
+    )  # fmt: skip
+
+
 CALLS: dict[tuple[str, str], Callable] = {
     ("POST", "/api/v1/auth/register"): register,
     ("POST", "/api/v1/auth/login"): login,
@@ -378,6 +432,10 @@ CALLS: dict[tuple[str, str], Callable] = {
     ("DELETE", "/api/v1/configurations/{key}"): configuration_reset_call,
     ("POST", "/api/v1/files"): file_upload,
     ("DELETE", "/api/v1/files/{file_id}"): file_delete,
+    ("POST", "/api/v1/analyses"): analysis_create_call,
+    ("POST", "/api/v1/analyses/{analysis_id}/cancel"): analysis_cancel_call,
+    ("POST", "/api/v1/analyses/{analysis_id}/retry"): analysis_retry_call,
+    ("DELETE", "/api/v1/analyses/{analysis_id}"): analysis_delete_call,
 }
 
 

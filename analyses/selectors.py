@@ -1,0 +1,66 @@
+"""Reads of the analyses domain: what an actor may see, and the usage summaries."""
+
+import datetime as dt
+
+from django.db.models import Count, QuerySet, Sum
+
+from analyses.models import ACTIVE_STATUSES, Analysis, UsageMonth
+from analyses.services.budget import month_start
+from core.permissions import is_staff_member
+
+
+def analyses_visible(*, actor) -> QuerySet[Analysis]:
+    """An actor's own analyses; staff see everyone's (another user's id is then a 404)."""
+    queryset = Analysis.objects.select_related("prompt", "prompt_version")
+    if is_staff_member(actor):
+        return queryset
+    return queryset.filter(owner=actor)
+
+
+def analyses_list(
+    *,
+    actor,
+    status: str | None = None,
+    prompt: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> QuerySet[Analysis]:
+    """Visible analyses, newest first, filtered by status, prompt slug and creation time."""
+    queryset = analyses_visible(actor=actor)
+    if status:
+        queryset = queryset.filter(status=status)
+    if prompt:
+        queryset = queryset.filter(prompt__slug=prompt)
+    if since:
+        queryset = queryset.filter(created_at__gte=since)
+    if until:
+        queryset = queryset.filter(created_at__lt=until)
+    return queryset.order_by("-created_at", "-id")
+
+
+def file_in_active_analysis(*, file_id) -> bool:
+    """Whether a queued or running analysis uses this file (it may not be deleted then)."""
+    return Analysis.objects.filter(files__pk=file_id, status__in=ACTIVE_STATUSES).exists()
+
+
+def usage_this_month(*, month: dt.date | None = None) -> dict:
+    """Tokens and cost this month per user (the budget rows) and per prompt (the analyses)."""
+    month = month or month_start()
+    per_user = list(
+        UsageMonth.objects.filter(month=month)
+        .select_related("user")
+        .order_by("-used_cost_usd", "-used_tokens")
+    )
+    start = dt.datetime.combine(month, dt.time.min, tzinfo=dt.UTC)
+    per_prompt = list(
+        Analysis.objects.filter(created_at__gte=start)
+        .values("prompt__slug")
+        .annotate(
+            analyses=Count("id"),
+            input_tokens=Sum("input_tokens"),
+            output_tokens=Sum("output_tokens"),
+            cost_usd=Sum("cost_usd"),
+        )
+        .order_by("-cost_usd")
+    )
+    return {"month": month, "per_user": per_user, "per_prompt": per_prompt}
