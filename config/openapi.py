@@ -1,0 +1,146 @@
+"""The OpenAPI schema as a contract: what ninja generates, made strict for generated clients.
+
+ninja writes the responses each route declares with integer status keys; the shared outcomes
+(COMMON_ERRORS) are added here as strings. Mixed, ``401`` and ``"401"`` are two dict keys that
+serialise to one JSON key twice: Swagger UI and openapi-typescript refuse such a document. So
+every status key is a string here, and a route's own declaration wins over the shared one.
+
+Rules applied to every operation, so no route has to remember them:
+- the shared errors (400, 413, 415, 422, 429, 500, 503) with the error envelope;
+- 401 and 403 on every operation that needs credentials (an API key of the wrong scope, a
+  person-only call made with a key, a role check, a CSRF failure in cookie mode);
+- 404 on every operation with a path parameter (an unknown id, or one you may not see);
+- a clean ``operationId`` (``auth_login``, ``audit_events_list``, ``users_get``);
+- request bodies under ``components/requestBodies``, so generators that treat a property with a
+  default as always present (openapi-typescript) keep request fields with defaults optional;
+- no component schema that nothing references (query-parameter models such as ``Input``).
+"""
+
+import re
+from typing import Any
+
+from ninja.operation import Operation
+
+ENVELOPE = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+
+COMMON_ERRORS = {
+    "400": "Malformed request (for example a body that is not JSON).",
+    "413": "Request body too large.",
+    "415": "Unsupported Content-Type.",
+    "422": "Validation failed; `details` lists each field and reason.",
+    "429": "Throttled; see `Retry-After`.",
+    "500": "Unexpected error (never a traceback).",
+    "503": "Database or cache unavailable; see `Retry-After`.",
+}
+AUTHENTICATED_ERRORS = {
+    "401": "Missing, invalid or expired credentials.",
+    "403": "Authenticated, but not allowed (role, API key scope, person-only call, CSRF).",
+}
+PATH_PARAMETER_ERRORS = {"404": "No such object, or one you may not see."}
+
+# The name a router's operations carry in their ids when it is not the router's tag.
+OPERATION_PREFIXES = {"audits": "audit_events"}
+OPERATION_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") else word
+
+
+def operation_id_for(operation: Operation) -> str:
+    """``<collection>_<action>``: the router's tag, then the view's name without the repeated noun.
+
+    ``users`` + ``user_list`` -> ``users_list``; ``audits`` + ``audit_event_get`` ->
+    ``audit_events_get``; ``auth`` + ``login`` -> ``auth_login``. An explicit ``operation_id=``
+    on the route wins over this (ninja asks for it only when the route has none).
+    """
+    name = operation.view_func.__name__
+    tag = (operation.tags or ["service"])[0]
+    prefix = OPERATION_PREFIXES.get(tag, tag)
+    for noun in dict.fromkeys((_singular(prefix), prefix, _singular(tag), tag)):
+        if name.startswith(noun + "_"):
+            name = name[len(noun) + 1 :]
+            break
+    return f"{prefix}_{name}" if name != prefix else prefix
+
+
+def _declare(responses: dict, errors: dict[str, str]) -> None:
+    for status, description in errors.items():
+        responses.setdefault(status, {"description": description, **ENVELOPE})
+
+
+def _normalise_responses(operation: dict) -> None:
+    responses = {str(status): body for status, body in operation.get("responses", {}).items()}
+    _declare(responses, COMMON_ERRORS)
+    if operation.get("security"):
+        _declare(responses, AUTHENTICATED_ERRORS)
+    if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
+        _declare(responses, PATH_PARAMETER_ERRORS)
+    operation["responses"] = dict(sorted(responses.items()))
+
+
+def _move_request_bodies(schema: dict) -> None:
+    """A body's schema moves to components/requestBodies when only request bodies use it."""
+    schemas = schema["components"]["schemas"]
+    bodies = schema["components"].setdefault("requestBodies", {})
+    for methods in schema.get("paths", {}).values():
+        for operation in methods.values():
+            body = operation.get("requestBody")
+            if not body:
+                continue
+            body_schema = body["content"]["application/json"]["schema"]
+            # An optional body (``payload: X | None = None``) is anyOf X or null: the body is X or absent.
+            choices = [
+                choice for choice in body_schema.get("anyOf", [body_schema]) if "$ref" in choice
+            ]
+            if len(choices) != 1:
+                continue
+            name = choices[0]["$ref"].rsplit("/", 1)[-1]
+            if name not in schemas:
+                continue
+            bodies[name] = {
+                "content": {"application/json": {"schema": schemas[name]}},
+                "required": body.get("required", False),
+            }
+            operation["requestBody"] = {"$ref": f"#/components/requestBodies/{name}"}
+
+
+def _references(node: Any) -> set[str]:
+    """Names of the component schemas ``node`` refers to directly."""
+    found: set[str] = set()
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                found.add(ref.rsplit("/", 1)[-1])
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
+
+
+def _drop_unreferenced_schemas(schema: dict) -> None:
+    schemas = schema["components"]["schemas"]
+    outside = {key: value for key, value in schema["components"].items() if key != "schemas"}
+    pending = _references([schema.get("paths", {}), outside])
+    used: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name not in used:
+            used.add(name)
+            pending |= _references(schemas.get(name, {}))
+    for name in set(schemas) - used:
+        del schemas[name]
+
+
+def contract_schema(schema: dict, *, error_schemas: dict) -> dict:
+    """Apply the contract's rules (module docstring) to the schema ninja generated."""
+    schema.setdefault("components", {}).setdefault("schemas", {}).update(error_schemas)
+    for methods in schema.get("paths", {}).values():
+        for operation in methods.values():
+            _normalise_responses(operation)
+    _move_request_bodies(schema)
+    _drop_unreferenced_schemas(schema)
+    return schema
