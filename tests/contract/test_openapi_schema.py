@@ -108,3 +108,16 @@ def test_request_fields_with_defaults_stay_optional_for_generators(schema):
     assert body["schema"]["properties"]["mode"]["default"] == "token"
     assert "mode" not in body["schema"]["required"]
     assert "LoginIn" not in schema["components"]["schemas"]
+
+
+def test_rules_beyond_the_schema_are_on_real_operations_and_in_their_descriptions(schema):
+    from config.openapi import RULES_BEYOND_THE_SCHEMA
+
+    by_id = {operation["operationId"]: operation for _, _, operation in operations(schema)}
+    assert set(RULES_BEYOND_THE_SCHEMA) <= set(by_id), "a rule names an operationId that is gone"
+    for operation_id, rules in RULES_BEYOND_THE_SCHEMA.items():
+        operation = by_id[operation_id]
+        assert operation["x-rules-beyond-schema"] == rules
+        for rule in rules:
+            assert rule in operation["description"]
+    assert "since" in by_id["audit_events_list"]["description"]
