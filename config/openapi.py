@@ -37,7 +37,10 @@ COMMON_ERRORS = {
 # Refused by the HTTP server in front of the app (gunicorn's request-line limit, a proxy's)
 # before any code of ours runs: its body is that server's, not the envelope.
 SERVER_LIMITS = {
-    "414": {"description": "Request line too long (over 4 KiB); answered by the HTTP server."}
+    "414": {
+        "description": "Request line too long (over 4 KiB): the HTTP server's own page, not JSON.",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
 }
 AUTHENTICATED_ERRORS = {
     "401": "Missing, invalid or expired credentials.",

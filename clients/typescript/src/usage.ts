@@ -9,10 +9,18 @@ type ErrorOut = components["schemas"]["ErrorOut"];
 type UserOut = components["schemas"]["UserOut"];
 type AuditEventOut = components["schemas"]["AuditEventOut"];
 
+// Every error the API itself answers is the envelope; a few come from the HTTP server in front
+// of it (414, an over-long URL) as text, and are wrapped here so callers see one shape.
+function envelope(status: number, error: ErrorOut | string): ErrorOut {
+  if (typeof error !== "string") return error;
+  return { error: { code: `http_${status}`, message: error.slice(0, 200), details: null, request_id: "" } };
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly body: ErrorOut,
+    error: ErrorOut | string,
+    readonly body: ErrorOut = envelope(status, error),
   ) {
     super(`${status} ${body.error.code}: ${body.error.message}`);
   }
@@ -38,14 +46,14 @@ export function connect(baseUrl: string) {
       const { data, error, response } = await client.POST("/api/v1/auth/login", {
         body: { email, password },
       });
-      if (error) throw new ApiError(response.status, error);
+      if (error !== undefined) throw new ApiError(response.status, error);
       if (data.token_type !== "bearer") throw new Error("expected tokens, got a cookie session");
       accessToken = data.access_token;
     },
 
     async me(): Promise<UserOut> {
       const { data, error, response } = await client.GET("/api/v1/auth/me");
-      if (error) throw new ApiError(response.status, error);
+      if (error !== undefined) throw new ApiError(response.status, error);
       return data;
     },
 
@@ -55,7 +63,7 @@ export function connect(baseUrl: string) {
       const { data, error, response } = await client.GET("/api/v1/audits", {
         params: { query },
       });
-      if (error) throw new ApiError(response.status, error);
+      if (error !== undefined) throw new ApiError(response.status, error);
       const last = data.page * data.page_size >= data.count;
       return { items: data.items, count: data.count, nextPage: last ? null : data.page + 1 };
     },
