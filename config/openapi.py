@@ -56,8 +56,13 @@ PASSWORD_POLICY = (
 # refused for them. Each is added to its operation's description, and listed under the
 # ``x-rules-beyond-schema`` extension (scripts/contract-fuzz.sh reads it: for these operations a
 # schema-valid request may be a 422).
+SPECIAL_USE_EMAIL = (
+    "`email` may not be at a special-use or reserved domain (`.test`, `.invalid`, `.local`, "
+    "`localhost`, ...): 422 `validation_error`"
+)
 RULES_BEYOND_THE_SCHEMA: dict[str, list[str]] = {
-    "auth_register": [PASSWORD_POLICY],
+    "auth_register": [PASSWORD_POLICY, SPECIAL_USE_EMAIL],
+    "auth_me_update": [SPECIAL_USE_EMAIL],
     "auth_password_change": [PASSWORD_POLICY.replace("the password", "`new_password`")],
     "auth_password_reset_confirm": [
         "`uid` and `token` must come from a reset link that is unused and under 1 hour old: "
