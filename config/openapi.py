@@ -63,6 +63,10 @@ SPECIAL_USE_EMAIL = (
 RULES_BEYOND_THE_SCHEMA: dict[str, list[str]] = {
     "auth_register": [PASSWORD_POLICY, SPECIAL_USE_EMAIL],
     "auth_me_update": [SPECIAL_USE_EMAIL],
+    "auth_logout": [
+        "send `refresh_token` (or the refresh cookie), or `everywhere: true`: 422 "
+        "`refresh_token_required`"
+    ],
     "auth_password_change": [PASSWORD_POLICY.replace("the password", "`new_password`")],
     "auth_password_reset_confirm": [
         "`uid` and `token` must come from a reset link that is unused and under 1 hour old: "

@@ -31,6 +31,7 @@ prod_secrets || true
 # The fuzzer sends thousands of requests from one IP: throttles would turn them into 429s.
 # (The lockout and the throttles are proven by the test suite.)
 export THROTTLE_REGISTER=1000000/min THROTTLE_REFRESH=1000000/min THROTTLE_PASSWORD_RESET=1000000/min
+export THROTTLE_EMAIL_VERIFICATION=1000000/min THROTTLE_EMAIL_VERIFICATION_ADDRESS=1000000/min
 export LOGIN_LOCKOUT_ATTEMPTS=1000000
 export BIND=127.0.0.1:$port WEB_CONCURRENCY=2 GUNICORN_THREADS=4
 export GUNICORN_WORKER_CLASS=gthread GUNICORN_APP=config.wsgi:application
@@ -53,7 +54,7 @@ echo "== the served schema, strictly"
 PYTHONPATH=. "$py" -m tests.contract.strict_schema "$base/api/v1/openapi.json" docs/openapi.json
 
 echo "== object-level authorization: peers"
-FUZZ_BASE=$base PYTHONPATH=. "$py" scripts/contract/peer_access.py
+FUZZ_BASE=$base FUZZ_PASSWORD=$FUZZ_PASSWORD PYTHONPATH=. "$py" scripts/contract/peer_access.py
 
 echo "== schemathesis"
 # Identities in the order schemathesis tries them per operation: Bob first (his objects are the

@@ -51,7 +51,9 @@ def code_of(body) -> str | None:
 
 
 def objects_of(token: str, who: str) -> dict:
-    status, key = call("POST", "/auth/api-keys", token=token, body={"name": f"{who} sync"})
+    """An API key and an audit event of ``who``'s own."""
+    body = {"name": f"{who} sync", "current_password": os.environ["FUZZ_PASSWORD"]}
+    status, key = call("POST", "/auth/api-keys", token=token, body=body)
     assert status == 201, (status, key)
     event = {"action": "invoice.paid", "entity_type": "invoice", "details": {"owner": who}}
     status, recorded = call("POST", "/audits", token=token, body=event)
