@@ -151,8 +151,8 @@ def _move_request_bodies(schema: dict) -> None:
     for methods in schema.get("paths", {}).values():
         for operation in methods.values():
             body = operation.get("requestBody")
-            if not body:
-                continue
+            if not body or "application/json" not in body.get("content", {}):
+                continue  # no body, or a multipart upload: its form fields stay where they are
             body_schema = body["content"]["application/json"]["schema"]
             # An optional body (``payload: X | None = None``) is anyOf X or null.
             choices = [
