@@ -87,6 +87,10 @@ RULES_BEYOND_THE_SCHEMA: dict[str, list[str]] = {
         "`occurred_at` may not be in the future: 422 `validation_error`",
         "`details` is at most 64 KiB as canonical JSON: 413 `details_too_large`",
     ],
+    "files_upload": [
+        "the bytes decide the type: one outside `upload_allowed_types`, or contradicting the "
+        "declared type, is a 415 `unsupported_file_type`; over the size limit or the quota a 413"
+    ],
     "audit_events_list": ["`since` must not be after `until`: 422 `validation_error`"],
     "audit_events_export": ["`since` must not be after `until`: 422 `validation_error`"],
 }
