@@ -52,6 +52,15 @@ format: install  ## apply ruff's fixes and formatting
 serve: install  ## the production server: gunicorn (needs the production environment variables)
 	DJANGO_SETTINGS_MODULE=config.settings.prod $(VENV)/bin/gunicorn -c config/gunicorn.py
 
+schema: install  ## write the served OpenAPI schema to docs/openapi.json (the reviewed contract)
+	PYTHONPATH=. $(PY) scripts/schema-snapshot.py
+
+client-check:  ## generate the TypeScript client from docs/openapi.json and type-check a usage file
+	scripts/check-typescript-client.sh
+
+fuzz: install  ## schemathesis + object-level authorization against the production server (PostgreSQL + Redis)
+	scripts/contract-fuzz.sh
+
 bench: install  ## load-test the production server on PostgreSQL + Redis with wrk
 	scripts/bench.sh
 
@@ -61,6 +70,6 @@ bench-ab: install  ## A/B: make bench's scenarios against BASE=<git ref> and thi
 	BASE=$(BASE) scripts/bench-ab.sh
 
 clean:  ## remove the virtual environment and local state
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .run .bench
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .run .bench .fuzz clients/typescript/node_modules
 
-.PHONY: help install lock run test test-faults lint format serve bench bench-ab bench-analyses clean
+.PHONY: help install lock run test test-faults lint format serve schema client-check fuzz bench bench-ab bench-analyses clean

@@ -9,7 +9,7 @@ from ninja import Field, Schema
 from pydantic import EmailStr
 
 from accounts.models import ApiKeyScope, Role
-from core.schemas import StrictIn, UtcDatetime
+from core.schemas import JsonBool, StrictIn, UtcDatetime
 
 
 class RegisterIn(StrictIn):
@@ -44,7 +44,7 @@ class RefreshIn(StrictIn):
 
 class LogoutIn(StrictIn):
     refresh_token: str | None = Field(None, max_length=2000)
-    everywhere: bool = False
+    everywhere: JsonBool = False
 
 
 class UserOut(Schema):
@@ -125,5 +125,5 @@ class UserFilters(Schema):
 
 class UserUpdateIn(StrictIn):
     role: Role | None = None
-    is_active: bool | None = None
+    is_active: JsonBool | None = None
     full_name: str | None = Field(None, max_length=200)

@@ -46,7 +46,22 @@ def audit_event_list(request: HttpRequest, filters: Query[schemas.AuditFilters])
     return selectors.audit_event_list(actor=request.auth, **_filters(filters))
 
 
-@router.get("/export", response={200: None, 403: ErrorOut})
+EXPORT_MEDIA_TYPES = {
+    200: {
+        "description": "Every matching event: one JSON object per line, or CSV with a header row.",
+        "content": {
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.get(
+    "/export",
+    response={200: None, 403: ErrorOut},
+    openapi_extra={"responses": EXPORT_MEDIA_TYPES},
+)
 @requires(Role.STAFF)
 def audit_event_export(request: HttpRequest, filters: Query[schemas.ExportFilters]):
     """Staff: every matching event, oldest first, streamed as NDJSON or CSV."""

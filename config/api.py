@@ -3,13 +3,15 @@
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Router, Schema
+from ninja.operation import Operation
 
 from accounts.api import auth_router, users_router
 from accounts.auth import API_AUTH
 from analyses.api import router as analyses_router
 from audits.api import router as audits_router
 from config.errors import install_exception_handlers
+from config.openapi import contract_schema, operation_id_for
 from config.parser import StrictJSONParser
 from core.errors import ErrorOut
 from core.throttles import WriteRateThrottle
@@ -17,38 +19,16 @@ from files.api import router as files_router
 from prompts.api import configurations_router
 from prompts.api import router as prompts_router
 
-# Outcomes every operation can have, whatever its own declared responses: they come from the
-# shared machinery (parsing, throttling, outages), so they are declared once, here.
-COMMON_ERRORS = {
-    "400": "Malformed request (for example a body that is not JSON).",
-    "413": "Request body too large.",
-    "415": "Unsupported Content-Type.",
-    "422": "Validation failed; `details` lists each field and reason.",
-    "429": "Throttled; see `Retry-After`.",
-    "500": "Unexpected error (never a traceback).",
-    "503": "Database or cache unavailable; see `Retry-After`.",
-}
-
 
 class ParecerAPI(NinjaAPI):
-    """NinjaAPI whose OpenAPI schema declares the shared error envelope on every operation."""
+    """NinjaAPI whose OpenAPI schema is the contract: see config/openapi.py for its rules."""
 
     def get_openapi_schema(self, **kwargs):
         schema = super().get_openapi_schema(**kwargs)
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.update(ErrorOut.json_schema_defs())
-        ref = {
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
-        }
-        for methods in schema.get("paths", {}).values():
-            for operation in methods.values():
-                responses = operation.setdefault("responses", {})
-                errors = dict(COMMON_ERRORS)
-                if operation.get("security"):
-                    errors["401"] = "Missing, invalid or expired credentials."
-                for status, description in errors.items():
-                    responses.setdefault(status, {"description": description, **ref})
-        return schema
+        return contract_schema(schema, error_schemas=ErrorOut.json_schema_defs())
+
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        return operation_id_for(operation)
 
 
 api = ParecerAPI(
@@ -71,23 +51,28 @@ api = ParecerAPI(
 )
 install_exception_handlers(api)
 
-COLLECTIONS = {
-    "auth": "/auth",
-    "users": "/users",
-    "audits": "/audits",
-    "prompts": "/prompts",
-    "configurations": "/configurations",
-    "files": "/files",
-    "analyses": "/analyses",
+# Every app's Router, by the name its link has at / and /api/v1/.
+ROUTERS: dict[str, tuple[str, Router]] = {
+    "auth": ("/auth", auth_router),
+    "users": ("/users", users_router),
+    "audits": ("/audits", audits_router),
+    "prompts": ("/prompts", prompts_router),
+    "configurations": ("/configurations", configurations_router),
+    "files": ("/files", files_router),
+    "analyses": ("/analyses", analyses_router),
 }
+for _name, (_prefix, _router) in ROUTERS.items():
+    api.add_router(_prefix, _router, tags=[_name])
 
-api.add_router(COLLECTIONS["auth"], auth_router, tags=["auth"])
-api.add_router(COLLECTIONS["users"], users_router, tags=["users"])
-api.add_router(COLLECTIONS["audits"], audits_router, tags=["audits"])
-api.add_router(COLLECTIONS["prompts"], prompts_router, tags=["prompts"])
-api.add_router(COLLECTIONS["configurations"], configurations_router, tags=["configurations"])
-api.add_router(COLLECTIONS["files"], files_router, tags=["files"])
-api.add_router(COLLECTIONS["analyses"], analyses_router, tags=["analyses"])
+
+def collection_links(base: str) -> dict[str, str]:
+    """A link per router with a list at its root (GET ""), so the index grows as apps land."""
+    links = {}
+    for name, (prefix, router) in ROUTERS.items():
+        root = router.path_operations.get("") or router.path_operations.get("/")
+        if root and any("GET" in operation.methods for operation in root.operations):
+            links[name] = base + prefix
+    return links
 
 
 class ServiceInfoOut(Schema):
@@ -108,11 +93,19 @@ def service_info(request: HttpRequest) -> dict:
         "metrics": "/metrics",
         "admin": "/" + settings.ADMIN_URL,
     }
-    links.update({name: base + path for name, path in COLLECTIONS.items()})
+    links["me"] = base + "/auth/me"
+    links.update(collection_links(base))
     return {"name": settings.SERVICE_NAME, "version": settings.SERVICE_VERSION, "links": links}
 
 
-@api.get("/", response=ServiceInfoOut, url_name="api-root", tags=["service"], auth=None)
+@api.get(
+    "/",
+    response=ServiceInfoOut,
+    url_name="api-root",
+    tags=["service"],
+    auth=None,
+    operation_id="service_info",
+)
 def api_root(request: HttpRequest) -> dict:
     """Service name, version and links to the docs, the schema, health and every collection."""
     return service_info(request)

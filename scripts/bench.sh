@@ -41,10 +41,9 @@ ulimit -n 65536 2>/dev/null || ulimit -n 16384 2>/dev/null || true
 # AUDIT_HMAC_KEY, so a new key means a new database.
 db=${BENCH_DATABASE:-parecer_bench}
 psql_admin() { psql -q -X -h 127.0.0.1 -U postgres -d postgres "$@"; }
-mkdir -p "$state"
-if [ ! -f "$state/env" ]; then
-  gen() { "$py" -c 'import secrets; print(secrets.token_urlsafe(64))'; }
-  (umask 077; printf "SECRET_KEY=%s\nJWT_SIGNING_KEY=%s\nAUDIT_HMAC_KEY=%s\n" "$(gen)" "$(gen)" "$(gen)" > "$state/env")
+export PROD_STATE_DIR=$state
+. scripts/bench/secrets.sh
+if ! prod_secrets; then
   rm -f "$state/api_key"
   psql_admin -c "DROP DATABASE IF EXISTS $db" >/dev/null
 fi
@@ -68,35 +67,9 @@ printf '{"email": "%s", "password": "%s"}\n' "$BENCH_EMAIL" "$BENCH_PASSWORD" > 
 event_body=scripts/bench/audit_event.json
 render_body=scripts/bench/prompt_render.json  # 5 variables for the 3-message bench prompt
 
-server=""
-server_log_level=""
-stop_server() {
-  [ -n "$server" ] || return 0
-  kill -TERM "$server" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
-  server=""
-}
+. scripts/bench/server.sh
 trap stop_server EXIT
 trap 'exit 130' INT TERM
-start_server() {  # $1: LOG_LEVEL
-  stop_server
-  if curl -s -o /dev/null "$base/health/live"; then
-    echo "port $port is already in use (set BENCH_PORT)" >&2; exit 1
-  fi
-  LOG_LEVEL=$1 .venv/bin/gunicorn -c config/gunicorn.py >> "$state/server.log" 2>&1 &
-  server=$!
-  server_log_level=$1
-  for _ in $(seq 1 100); do
-    curl -sf -o /dev/null "$base/health" && return 0
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.2
-  done
-  echo "the server did not become healthy; tail of $state/server.log:" >&2
-  tail -n 30 "$state/server.log" >&2
-  exit 1
-}
 
 rss_mib() {  # gunicorn master + its workers
   local pids
