@@ -45,7 +45,8 @@ format: install  ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-serve: install  ## the production server: gunicorn (needs the production environment variables)
+serve: install  ## the production server: collectstatic, then gunicorn (needs the production environment variables)
+	DJANGO_SETTINGS_MODULE=config.settings.prod $(PY) manage.py collectstatic --noinput -v0
 	DJANGO_SETTINGS_MODULE=config.settings.prod $(VENV)/bin/gunicorn -c config/gunicorn.py
 
 bench: install  ## load-test the production server on PostgreSQL + Redis with wrk

@@ -1,0 +1,129 @@
+"""The production server for tests: ``config.settings.prod`` under gunicorn on 127.0.0.1.
+
+It is booted exactly like ``make bench`` boots it (``scripts/bench/env.sh``), with throwaway
+secrets in a temporary state directory, a collectstatic into a temporary STATIC_ROOT, and the
+database and cache the caller names. Ports come from ``TEST_SERVER_PORTS`` (``8160-8169``).
+"""
+
+import os
+import secrets
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class ProdServer:
+    base_url: str
+    env: dict[str, str]
+    log: Path
+
+    def manage(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        """Run a management command under the server's settings and environment."""
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
+
+
+def free_port() -> int:
+    low, high = (int(part) for part in os.environ.get("TEST_SERVER_PORTS", "8160-8169").split("-"))
+    for port in range(low, high + 1):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {low}-{high} (TEST_SERVER_PORTS)")
+
+
+def _bench_environment(state_dir: Path, overrides: dict[str, str]) -> dict[str, str]:
+    """The environment scripts/bench/env.sh exports, with ``overrides`` applied on top."""
+    (state_dir / "env").write_text(
+        "".join(
+            f"{name}={secrets.token_urlsafe(64)}\n"
+            for name in ("SECRET_KEY", "JWT_SIGNING_KEY", "AUDIT_HMAC_KEY")
+        )
+    )
+    script = f"BENCH_STATE_DIR={shlex.quote(str(state_dir))}; . scripts/bench/env.sh; env -0"
+    dumped = subprocess.run(
+        ["bash", "-c", script], cwd=ROOT, capture_output=True, check=True, timeout=30
+    ).stdout
+    env = dict(item.split("=", 1) for item in dumped.decode().split("\0") if "=" in item)
+    env.update(overrides)
+    return {name: value for name, value in env.items() if value is not None}
+
+
+def _wait_until_live(base_url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"gunicorn exited ({process.returncode}):\n{log.read_text()[-3000:]}"
+            )
+        try:
+            with urllib.request.urlopen(f"{base_url}/health/live", timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer within 60 s:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def production_server(
+    tmp_dir: Path, *, database_url: str, redis_url: str = "", migrate: bool = False
+) -> Iterator[ProdServer]:
+    """collectstatic (and optionally migrate), then gunicorn; stopped on exit."""
+    port = free_port()
+    env = _bench_environment(
+        tmp_dir,
+        {
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "STATIC_ROOT": str(tmp_dir / "static"),
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": "2",
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_dir / "metrics"),
+            "THROTTLE_LOGIN": os.environ.get("THROTTLE_LOGIN", "1000/min"),
+        },
+    )
+    server = ProdServer(base_url=f"http://127.0.0.1:{port}", env=env, log=tmp_dir / "gunicorn.log")
+    server.manage("collectstatic", "--noinput", "-v0")
+    if migrate:
+        server.manage("migrate", "--noinput", "-v0", timeout=300)
+    with server.log.open("w") as log:
+        process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "config/gunicorn.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_live(server.base_url, process, server.log)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
