@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.sessions.models import Session
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from unfold.admin import ModelAdmin
 
 from accounts.models import ApiKey, RefreshToken, User
 from accounts.services import api_keys, passwords, sessions, users
@@ -38,7 +39,7 @@ class UserAdminForm(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(ModelAdmin):
     form = UserAdminForm
     list_display = ("email", "full_name", "role", "is_active", "email_verified_at", "last_login")
     list_filter = ("role", "is_active")
@@ -93,7 +94,7 @@ class UserAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ModelAdmin):
     list_display = (
         "name",
         "prefix",
@@ -127,7 +128,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(RefreshToken)
-class RefreshTokenAdmin(admin.ModelAdmin):
+class RefreshTokenAdmin(ModelAdmin):
     """The API's sign-in sessions (refresh token families)."""
 
     list_display = ("user", "family", "created_at", "expires_at", "used_at", "revoked_at")
@@ -151,7 +152,7 @@ class RefreshTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ModelAdmin):
     """Admin-site sessions (database store; with Redis they live in the cache and expire there)."""
 
     list_display = ("session_key", "expire_date")

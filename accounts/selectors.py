@@ -48,3 +48,16 @@ def user_list(
 
 def active_admin_count() -> int:
     return User.objects.filter(role=Role.ADMIN, is_active=True).count()
+
+
+def active_user_count() -> int:
+    return User.objects.filter(is_active=True).count()
+
+
+def api_key_usable_count(*, now: datetime) -> int:
+    """Keys that would authenticate now: not revoked, not expired, owner active."""
+    return (
+        ApiKey.objects.filter(revoked_at__isnull=True, user__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .count()
+    )

@@ -6,13 +6,14 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from unfold.admin import ModelAdmin
 
 from audits import services
 from audits.models import AuditCheckpoint, AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ModelAdmin):
     list_display = (
         "sequence",
         "occurred_at",
@@ -87,7 +88,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditCheckpoint)
-class AuditCheckpointAdmin(admin.ModelAdmin):
+class AuditCheckpointAdmin(ModelAdmin):
     list_display = ("sequence", "pruned_count", "created_at")
     readonly_fields = ("sequence", "hmac", "pruned_count", "created_at", "signature")
 

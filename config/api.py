@@ -46,7 +46,10 @@ class ParecerAPI(NinjaAPI):
                 if operation.get("security"):
                     errors["401"] = "Missing, invalid or expired credentials."
                 for status, description in errors.items():
-                    responses.setdefault(status, {"description": description, **ref})
+                    # ninja keys declared responses by int: "401" next to 401 would be a duplicate
+                    # key in the JSON, which Swagger UI refuses to render at all.
+                    if int(status) not in responses:
+                        responses.setdefault(status, {"description": description, **ref})
         return schema
 
 

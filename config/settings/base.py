@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -36,6 +37,9 @@ CORS_ALLOW_HEADERS = (
 )
 
 INSTALLED_APPS = [
+    # The back office's theme (before django.contrib.admin: its templates win); see docs/operations.md.
+    "unfold",
+    "unfold.contrib.filters",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -58,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files are answered here, before sessions/auth/CSRF: nothing below is needed for them.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "config.middleware.ApiErrorEnvelopeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,21 +81,65 @@ AUTH_USER_MODEL = "accounts.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 API_PREFIX = "/api/"
+# Only the admin site signs in with a session; its login page posts without a `next` field.
+LOGIN_URL = "/" + ADMIN_URL + "login/"
+LOGIN_REDIRECT_URL = "/" + ADMIN_URL
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
         },
     },
 ]
+
+# --- Back office (django-unfold) -------------------------------------------------------------------
+UNFOLD = {
+    "SITE_TITLE": "Parecer back office",
+    "SITE_HEADER": "Parecer",
+    "SITE_SUBHEADER": "Back office",
+    "SITE_SYMBOL": "fact_check",
+    "SITE_FAVICONS": [
+        {"rel": "icon", "type": "image/svg+xml", "href": "config.backoffice.favicon_url"},
+    ],
+    # "View site": the API is the product; its docs are the closest thing to a site.
+    "SITE_URL": "/api/v1/docs",
+    "SHOW_HISTORY": False,  # the audit trail is the history; LogEntry would be a second, unsealed one
+    "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "config.backoffice.dashboard_callback",
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": False,
+        "navigation": "config.backoffice.sidebar_navigation",
+    },
+}
+
+# Content-Security-Policy on every response (the admin and the API docs are the pages it protects):
+# only this origin's scripts, styles, images and fonts; no plugins, no framing, forms post here.
+# Two allowances, both forced by the admin theme (django-unfold), proven by tests/browser: Alpine.js
+# evaluates its x-* attribute expressions with Function() ('unsafe-eval'), and the theme emits
+# <style> blocks and style attributes ('unsafe-inline' for styles only, never for scripts). An
+# inline script must carry the request's nonce ({% csp_nonce_attr %} / {{ csp_nonce }}).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE, CSP.UNSAFE_EVAL],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # --- Database ---------------------------------------------------------------------------------
 DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=3)
