@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -75,7 +76,7 @@ class UserAdmin(ModelAdmin):
         for user in queryset:
             self.delete_model(request, user)
 
-    @admin.action(description="Deactivate (and sign out everywhere)")
+    @admin.action(description="Deactivate (and sign out everywhere)", permissions=["change"])
     def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         done = 0
         for user in queryset:
@@ -86,7 +87,7 @@ class UserAdmin(ModelAdmin):
                 self.message_user(request, f"{user.email}: {exc.message}", messages.ERROR)
         self.message_user(request, f"Deactivated {done} user(s).")
 
-    @admin.action(description="Send a password reset link")
+    @admin.action(description="Send a password reset link", permissions=["change"])
     def send_password_reset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             passwords.password_reset_request(email=user.email)
@@ -120,7 +121,11 @@ class ApiKeyAdmin(ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # revoke instead: the row is what the trail's key ids point at
 
-    @admin.action(description="Revoke")
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        # Revoking is the only change a key takes; the Staff group holds it (role_groups.py).
+        return request.user.has_perm("accounts.change_apikey")
+
+    @admin.action(description="Revoke", permissions=["revoke"])
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for api_key in queryset.filter(revoked_at__isnull=True):
             api_keys.api_key_revoke(api_key=api_key)
@@ -144,7 +149,7 @@ class RefreshTokenAdmin(ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # revoke instead (audited); expired rows are cleared by the cleanup task
 
-    @admin.action(description="Revoke the whole session (token family)")
+    @admin.action(description="Revoke the whole session (token family)", permissions=["change"])
     def revoke_family(self, request: HttpRequest, queryset: QuerySet[RefreshToken]) -> None:
         families = set(queryset.values_list("family", flat=True))
         revoked = sessions.refresh_families_revoke(families=families)
@@ -164,3 +169,30 @@ class SessionAdmin(ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # read-only: admin sessions expire; deactivating a user ends theirs
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(ModelAdmin):
+    """What each role may do, for reading: groups follow roles (accounts/role_groups.py) and their
+    permissions come from data migrations, so the page offers no edits that the next deploy or
+    role change would silently undo."""
+
+    list_display = ("name", "permission_count")
+    filter_horizontal = ("permissions",)
+    readonly_fields = ("name", "permissions")
+
+    @admin.display(description="permissions")
+    def permission_count(self, group: Group) -> int:
+        return group.permissions.count()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
