@@ -3,11 +3,14 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
+from django.contrib.auth.views import PasswordChangeView
 from django.contrib.sessions.models import Session
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from unfold.admin import ModelAdmin
 
+from accounts.admin_forms import AdminOwnPasswordChangeForm, password_field_clean
 from accounts.models import ApiKey, RefreshToken, User
 from accounts.services import api_keys, passwords, sessions, users
 from core.errors import DomainError
@@ -17,7 +20,10 @@ class UserAdminForm(forms.ModelForm):
     password = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Only when creating: leave empty to let the user set one via a reset link.",
+        help_text=(
+            "New user: leave empty to let them set one through a reset link. Existing user: a new "
+            "password replaces theirs and ends every API session. The API's password rules apply."
+        ),
     )
 
     class Meta:
@@ -27,6 +33,16 @@ class UserAdminForm(forms.ModelForm):
     def clean(self) -> dict:
         # The page shows the refusal next to the form; save_model's check stays for races.
         cleaned = super().clean()
+        if cleaned.get("password"):
+            person = self.instance if not self.instance._state.adding else None
+            if person is None:
+                person = User(
+                    email=cleaned.get("email", ""), full_name=cleaned.get("full_name", "")
+                )
+            try:
+                password_field_clean(password=cleaned["password"], user=person)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
         if not self.instance._state.adding:
             try:
                 users.last_admin_guard(
@@ -37,6 +53,20 @@ class UserAdminForm(forms.ModelForm):
             except DomainError as exc:
                 raise forms.ValidationError(exc.message, code=exc.code) from None
         return cleaned
+
+
+def _password_change_view(request: HttpRequest, extra_context=None):
+    """/admin/password_change/ through the API's password service. The theme's site hard-codes
+    its own form class (ignoring ``password_change_form``), so the view is replaced instead."""
+    request.current_app = admin.site.name
+    return PasswordChangeView.as_view(
+        form_class=AdminOwnPasswordChangeForm,
+        success_url=reverse("admin:password_change_done"),
+        extra_context={**admin.site.each_context(request), **(extra_context or {})},
+    )(request)
+
+
+admin.site.password_change = _password_change_view
 
 
 @admin.register(User)
@@ -51,7 +81,11 @@ class UserAdmin(ModelAdmin):
 
     def get_fields(self, request, obj=None):
         base = ["email", "full_name", "role", "is_active", "email_verified_at"]
-        return ["password", *base] if obj is None else [*base, *self.readonly_fields]
+        if obj is None:
+            return ["password", *base]
+        if not self.has_change_permission(request, obj):
+            return [*base, *self.readonly_fields]
+        return [*base, "password", *self.readonly_fields]
 
     def save_model(self, request, obj: User, form, change: bool) -> None:
         before = users.user_admin_snapshot(User.objects.get(pk=obj.pk)) if change else None

@@ -98,7 +98,17 @@ def user_save_from_admin(*, user: User, before: dict | None, password: str | Non
             is_active=user.is_active,
         )
         changes = changes_between(before, user_admin_snapshot(user))
+        if password:
+            user.set_password(password)
         user.save()
+        if password:
+            # As after the user's own change: every API session ends, the trail says who did it.
+            audit_event_record(
+                action="auth.password.set_by_admin",
+                entity_type="user",
+                entity_id=user.pk,
+                details={"revoked_refresh_tokens": refresh_tokens_revoke_all(user=user)},
+            )
         if not changes:
             return user
         _user_change_audit(user=user, changes=changes)

@@ -115,6 +115,8 @@ UNFOLD = {
     "SHOW_HISTORY": False,  # the audit trail is the history; LogEntry would be a second, unsealed one
     "SHOW_VIEW_ON_SITE": False,
     "DASHBOARD_CALLBACK": "config.backoffice.dashboard_callback",
+    # Sign-in through the API's lockout, throttle and audit (accounts/services/admin_sessions.py).
+    "LOGIN": {"form": "accounts.admin_forms.AdminLoginForm"},
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": False,

@@ -64,7 +64,7 @@ def test_a_plain_user_cannot_sign_in_to_the_back_office(user):
     )
 
     assert response.status_code == 200
-    assert "staff account" in response.content.decode()
+    assert "no back-office role" in response.content.decode()
 
 
 def test_staff_sees_the_trail_people_and_keys_but_not_groups_sessions_or_tasks(staff):
