@@ -100,6 +100,13 @@ class UserAdmin(ModelAdmin):
         # Hard delete stays possible for admins (e.g. erasure requests); the API only deactivates.
         return request.user.is_superuser
 
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        # A person's refresh tokens and keys have no delete permission of their own (revoke is
+        # the everyday tool), but erasure takes them too, in users.user_delete: not a blocker.
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        credential_names = {ApiKey._meta.verbose_name, RefreshToken._meta.verbose_name}
+        return deleted, model_count, perms_needed - credential_names, protected
+
     def delete_model(self, request: HttpRequest, obj: User) -> None:
         try:
             users.user_delete(target=obj)
