@@ -1,18 +1,20 @@
-"""Back office for people and credentials; every change goes through the services (and the audit)."""
+"""Back office for people: users (role, activation, password, erasure) and the role groups."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
 from django.contrib.auth.views import PasswordChangeView
-from django.contrib.sessions.models import Session
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.html import format_html
 from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import RangeDateTimeFilter
 
 from accounts.admin_forms import AdminOwnPasswordChangeForm, password_field_clean
 from accounts.models import ApiKey, RefreshToken, User
-from accounts.services import api_keys, passwords, sessions, users
+from accounts.services import passwords, users
+from core.backoffice import confirmation_page, exact_time
 from core.errors import DomainError
 
 
@@ -72,12 +74,44 @@ admin.site.password_change = _password_change_view
 @admin.register(User)
 class UserAdmin(ModelAdmin):
     form = UserAdminForm
-    list_display = ("email", "full_name", "role", "is_active", "email_verified_at", "last_login")
-    list_filter = ("role", "is_active")
+    sidebar_icon = "group"
+    list_display = ("email", "full_name", "role", "is_active", "last_login_at", "created")
+    list_filter = (
+        "role",
+        "is_active",
+        ("last_login", RangeDateTimeFilter),
+        ("created_at", RangeDateTimeFilter),
+    )
+    list_filter_submit = True
     search_fields = ("email", "full_name")
     ordering = ("email",)
-    readonly_fields = ("id", "last_login", "created_at", "updated_at")
+    readonly_fields = ("id", "credentials", "last_login", "created_at", "updated_at")
     actions = ("deactivate_users", "send_password_reset")
+
+    @admin.display(description="last sign-in", ordering="last_login")
+    def last_login_at(self, user: User) -> str:
+        return exact_time(user.last_login)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, user: User) -> str:
+        return exact_time(user.created_at)
+
+    @admin.display(description="keys, sessions and events")
+    def credentials(self, user: User) -> str:
+        """Links to this person's API keys, API sessions and audit events (as actor)."""
+        keys = reverse("admin:accounts_apikey_changelist") + f"?user__id__exact={user.pk}"
+        tokens = reverse("admin:accounts_refreshtoken_changelist") + f"?user__id__exact={user.pk}"
+        events = reverse("admin:audits_auditevent_changelist") + f"?actor_user_id={user.pk}"
+        return format_html(
+            '<a href="{}" class="text-primary-600">{} API key(s)</a> · '
+            '<a href="{}" class="text-primary-600">{} live API session token(s)</a> · '
+            '<a href="{}" class="text-primary-600">audit events as actor</a>',
+            keys,
+            user.api_keys.count(),
+            tokens,
+            user.refresh_tokens.filter(revoked_at__isnull=True).count(),
+            events,
+        )
 
     def get_fields(self, request, obj=None):
         base = ["email", "full_name", "role", "is_active", "email_verified_at"]
@@ -118,7 +152,19 @@ class UserAdmin(ModelAdmin):
             self.delete_model(request, user)
 
     @admin.action(description="Deactivate (and sign out everywhere)", permissions=["change"])
-    def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]):
+        if page := confirmation_page(
+            self,
+            request,
+            queryset,
+            action="deactivate_users",
+            title="Deactivate and sign out",
+            consequence="These people will be deactivated: every API session and admin session "
+            "ends now and they cannot sign in until reactivated.",
+        ):
+            return page
+        already = queryset.filter(is_active=False).count()
+        queryset = queryset.filter(is_active=True)
         done = 0
         for user in queryset:
             try:
@@ -126,90 +172,15 @@ class UserAdmin(ModelAdmin):
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"{user.email}: {exc.message}", messages.ERROR)
-        self.message_user(request, f"Deactivated {done} user(s).")
+        note = f" {already} were already inactive." if already else ""
+        self.message_user(request, f"Deactivated {done} user(s).{note}")
+        return None
 
     @admin.action(description="Send a password reset link", permissions=["change"])
     def send_password_reset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             passwords.password_reset_request(email=user.email)
         self.message_user(request, f"Reset links queued for {queryset.count()} user(s).")
-
-
-@admin.register(ApiKey)
-class ApiKeyAdmin(ModelAdmin):
-    list_display = (
-        "name",
-        "prefix",
-        "user",
-        "scope",
-        "created_at",
-        "last_used_at",
-        "expires_at",
-        "revoked_at",
-    )
-    list_filter = ("scope", ("revoked_at", admin.EmptyFieldListFilter))
-    search_fields = ("name", "prefix", "user__email")
-    readonly_fields = [f.name for f in ApiKey._meta.fields if f.name != "key_hash"]
-    exclude = ("key_hash",)
-    actions = ("revoke_keys",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # keys are created by their owner through the API, which shows the secret once
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # revoke instead: the row is what the trail's key ids point at
-
-    def has_revoke_permission(self, request: HttpRequest) -> bool:
-        # Revoking is the only change a key takes; the Staff group holds it (role_groups.py).
-        return request.user.has_perm("accounts.change_apikey")
-
-    @admin.action(description="Revoke", permissions=["revoke"])
-    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        for api_key in queryset.filter(revoked_at__isnull=True):
-            api_keys.api_key_revoke(api_key=api_key)
-        self.message_user(request, "Revoked.")
-
-
-@admin.register(RefreshToken)
-class RefreshTokenAdmin(ModelAdmin):
-    """The API's sign-in sessions (refresh token families)."""
-
-    list_display = ("user", "family", "created_at", "expires_at", "used_at", "revoked_at")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
-    search_fields = ("user__email",)
-    exclude = ("token_hash",)
-    readonly_fields = ("user", "family", "created_at", "expires_at", "used_at", "revoked_at")
-    actions = ("revoke_family",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # revoke instead (audited); expired rows are cleared by the cleanup task
-
-    @admin.action(description="Revoke the whole session (token family)", permissions=["change"])
-    def revoke_family(self, request: HttpRequest, queryset: QuerySet[RefreshToken]) -> None:
-        families = set(queryset.values_list("family", flat=True))
-        revoked = sessions.refresh_families_revoke(families=families)
-        self.message_user(request, f"Revoked {revoked} session(s).")
-
-
-@admin.register(Session)
-class SessionAdmin(ModelAdmin):
-    """Admin-site sessions (database store; with Redis they live in the cache and expire there)."""
-
-    list_display = ("session_key", "expire_date")
-    readonly_fields = ("session_key", "expire_date")
-    exclude = ("session_data",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # read-only: admin sessions expire; deactivating a user ends theirs
 
 
 admin.site.unregister(Group)
