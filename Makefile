@@ -36,6 +36,15 @@ run: install  ## migrate, ensure an admin, then serve the API + one task worker 
 test: install  ## the whole suite (embedded defaults, or DATABASE_URL / REDIS_URL when set)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+browser-setup: install  ## Debian's chromium for the browser suite (as root, no prompt); never `playwright install`
+	@command -v chromium >/dev/null || { \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }
+	@command -v chromium >/dev/null || { echo "chromium is not installed (apt-get install chromium)"; exit 1; }
+
+test-browser: browser-setup  ## the browser suite: Chromium against the production server (BROWSER_DATABASE_URL, BROWSER_REDIS_URL)
+	BROWSER_TESTS=1 $(PY) -m pytest tests/browser -p no:xdist -m browser $(PYTEST_ARGS)
+
 lint: install  ## ruff check + format check + migrations in sync
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -53,6 +62,6 @@ bench: install  ## load-test the production server on PostgreSQL + Redis with wr
 	scripts/bench.sh
 
 clean:  ## remove the virtual environment and local state
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .run .bench
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .run .bench .artifacts
 
-.PHONY: help install lock run test lint format serve bench clean
+.PHONY: help install lock run test browser-setup test-browser lint format serve bench clean
