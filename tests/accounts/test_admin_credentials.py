@@ -152,3 +152,20 @@ def test_admin_sets_a_users_password_on_their_page(admin_client, admin, user, au
     [event] = audit_events(action="auth.password.set_by_admin")
     assert event.actor_user_id == str(admin.pk)
     assert event.details == {"revoked_refresh_tokens": 1}
+
+
+def test_admin_sign_in_fails_closed_while_the_lockout_store_is_down(staff, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens here
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    client = Client()
+
+    response = admin_login(client, staff.email, DEFAULT_PASSWORD)
+
+    assert response.status_code == 200
+    assert "Sign-in is unavailable while its rate store is down" in response.content.decode()
+    assert client.get("/admin/").status_code == 302
