@@ -45,9 +45,10 @@ browser-setup: install  ## Debian's chromium for the browser suite (as root, no 
 test-browser: browser-setup  ## the browser suite: Chromium against the production server (BROWSER_DATABASE_URL, BROWSER_REDIS_URL)
 	BROWSER_TESTS=1 $(PY) -m pytest tests/browser -p no:xdist -m browser $(PYTEST_ARGS)
 
-lint: install  ## ruff check + format check + migrations in sync
+lint: install  ## ruff check + format check + import floors (import-linter) + migrations in sync
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 
 format: install  ## apply ruff's fixes and formatting
@@ -61,7 +62,10 @@ serve: install  ## the production server: collectstatic, then gunicorn (needs th
 bench: install  ## load-test the production server on PostgreSQL + Redis with wrk
 	scripts/bench.sh
 
+bench-ab: install  ## A/B: make bench's scenarios against BASE=<git ref> and this tree, alternately
+	BASE=$(BASE) scripts/bench-ab.sh
+
 clean:  ## remove the virtual environment and local state
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .run .bench .artifacts
 
-.PHONY: help install lock run test browser-setup test-browser lint format serve bench clean
+.PHONY: help install lock run test browser-setup test-browser lint format serve bench bench-ab clean

@@ -11,10 +11,10 @@ from ninja.utils import check_csrf
 
 from accounts import schemas, selectors
 from accounts.auth import ACCESS_COOKIE, REFRESH_COOKIE
-from accounts.services import api_keys, passwords, profile, sessions, users
+from accounts.services import api_keys, passwords, profile, reauthentication, sessions, users
 from core.errors import ErrorOut, NotAuthenticated, PermissionDenied
 from core.permissions import Role, any_user, get_object_or_404, person_only, public, requires
-from core.throttles import ScopedRateThrottle
+from core.throttles import ScopedRateThrottle, UserRateThrottle, WriteRateThrottle
 
 auth_router = Router()
 users_router = Router()
@@ -37,11 +37,23 @@ def _set_auth_cookies(response: HttpResponse, issued: sessions.IssuedTokens) -> 
 
 
 def _clear_auth_cookies(response: HttpResponse) -> None:
-    response.delete_cookie(ACCESS_COOKIE, path="/", samesite="Lax")
-    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, samesite="Lax")
+    # Not delete_cookie(): it cannot set Secure, and the clearing header should match the one
+    # that set the cookie (browsers may ignore a non-Secure overwrite of a Secure cookie).
+    for name, path in ((ACCESS_COOKIE, "/"), (REFRESH_COOKIE, REFRESH_COOKIE_PATH)):
+        response.set_cookie(
+            name,
+            "",
+            max_age=0,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT",
+            path=path,
+            httponly=True,
+            secure=settings.AUTH_COOKIE_SECURE,
+            samesite="Lax",
+        )
 
 
 def _tokens_response(request, response, issued: sessions.IssuedTokens, *, mode: str) -> dict:
+    response["Cache-Control"] = "no-store"  # credentials must not sit in any cache
     if mode == "cookie":
         _set_auth_cookies(response, issued)
         return {
@@ -112,18 +124,18 @@ def refresh(request: HttpRequest, response: HttpResponse, payload: schemas.Refre
     return _tokens_response(request, response, issued, mode=mode)
 
 
-@auth_router.post("/logout", response={204: None})
+@auth_router.post("/logout", response={204: None, 403: ErrorOut, 422: ErrorOut})
 @person_only
 def logout(request: HttpRequest, response: HttpResponse, payload: schemas.LogoutIn | None = None):
-    """End this session (its refresh token family), or every session with `everywhere: true`."""
+    """End this session (its refresh token family: `refresh_token` in the body, or the refresh
+    cookie; 422 `refresh_token_required` without either), or with `everywhere: true` every
+    session and every access token already issued."""
     payload = payload or schemas.LogoutIn()
-    user = request.auth
-    token = (
-        None
-        if payload.everywhere
-        else (payload.refresh_token or request.COOKIES.get(REFRESH_COOKIE))
+    sessions.logout(
+        user=request.auth,
+        refresh_token=payload.refresh_token or request.COOKIES.get(REFRESH_COOKIE),
+        everywhere=payload.everywhere,
     )
-    sessions.logout(user=user, refresh_token=token)
     _clear_auth_cookies(response)
     return Status(204, None)
 
@@ -135,22 +147,33 @@ def me(request: HttpRequest):
     return request.auth
 
 
-@auth_router.patch("/me", response={200: schemas.UserOut, 409: ErrorOut})
+@auth_router.patch("/me", response={200: schemas.UserOut, 403: ErrorOut, 409: ErrorOut})
 @person_only
 def me_update(request: HttpRequest, payload: schemas.MeUpdateIn):
-    """Change full_name or e-mail (a new e-mail must be verified again). Role is not yours to set."""
-    user = request.auth
-    return profile.profile_update(user=user, full_name=payload.full_name, email=payload.email)
-
-
-@auth_router.post("/password/change", response={204: None, 401: ErrorOut})
-@person_only
-def password_change(request: HttpRequest, payload: schemas.PasswordChangeIn):
-    """Needs the current password; ends every session (refresh tokens revoked)."""
-    user = request.auth
-    passwords.password_change(
-        user=user, current_password=payload.current_password, new_password=payload.new_password
+    """Change full_name or e-mail. A new e-mail needs `current_password` (403
+    `reauthentication_required` / `invalid_credentials`), must be verified again, and the old
+    address is told of the change. Role is not yours to set."""
+    return profile.profile_update(
+        user=request.auth,
+        full_name=payload.full_name,
+        email=payload.email,
+        current_password=payload.current_password,
     )
+
+
+@auth_router.post("/password/change", response={204: None, 403: ErrorOut})
+@person_only
+def password_change(
+    request: HttpRequest, response: HttpResponse, payload: schemas.PasswordChangeIn
+):
+    """Needs the current password (403 `invalid_credentials`; wrong guesses count toward the
+    sign-in lockout). Ends every session, this one included: sign in again with the new one."""
+    passwords.password_change(
+        user=request.auth,
+        current_password=payload.current_password,
+        new_password=payload.new_password,
+    )
+    _clear_auth_cookies(response)
     return Status(204, None)
 
 
@@ -177,10 +200,15 @@ def password_reset_confirm(request: HttpRequest, payload: schemas.PasswordResetC
     return Status(204, None)
 
 
-@auth_router.post("/email/verify", response={202: schemas.AcceptedOut, 409: ErrorOut})
+@auth_router.post(
+    "/email/verify",
+    throttle=[WriteRateThrottle("writes"), UserRateThrottle("email_verification")],
+    response={202: schemas.AcceptedOut, 403: ErrorOut, 409: ErrorOut},
+)
 @person_only
 def email_verify(request: HttpRequest):
-    """E-mail (again) the verification link for the current address."""
+    """E-mail (again) the verification link for the current address. While one is still queued,
+    asking again sends nothing more; throttled per user and per address (429)."""
     profile.email_verification_send(user=request.auth)
     return Status(202, {"detail": "A verification link is on its way."})
 
@@ -192,7 +220,7 @@ def email_verify_confirm(request: HttpRequest, payload: schemas.EmailVerifyConfi
     return profile.email_verify_confirm(uid=payload.uid, token=payload.token)
 
 
-@auth_router.get("/api-keys", response=list[schemas.ApiKeyOut])
+@auth_router.get("/api-keys", response={200: list[schemas.ApiKeyOut], 403: ErrorOut})
 @paginate
 @person_only
 def api_key_list(request: HttpRequest):
@@ -200,10 +228,16 @@ def api_key_list(request: HttpRequest):
     return selectors.api_key_list(user=request.auth)
 
 
-@auth_router.post("/api-keys", response={201: schemas.ApiKeyCreatedOut})
+@auth_router.post(
+    "/api-keys", response={201: schemas.ApiKeyCreatedOut, 403: ErrorOut, 409: ErrorOut}
+)
 @person_only
-def api_key_create(request: HttpRequest, payload: schemas.ApiKeyIn):
-    """Create a key for a machine client; `key` is in this response only."""
+def api_key_create(request: HttpRequest, response: HttpResponse, payload: schemas.ApiKeyIn):
+    """Create a key for a machine client; `key` is in this response only. Needs
+    `current_password` (403 `invalid_credentials`) and a verified e-mail (403 `email_unverified`);
+    at most `API_KEYS_MAX_ACTIVE` usable keys (409 `api_key_limit`)."""
+    reauthentication.current_password_confirm(user=request.auth, password=payload.current_password)
+    response["Cache-Control"] = "no-store"
     api_key, secret = api_keys.api_key_create(
         user=request.auth,
         name=payload.name,
@@ -214,7 +248,7 @@ def api_key_create(request: HttpRequest, payload: schemas.ApiKeyIn):
     return Status(201, api_key)
 
 
-@auth_router.delete("/api-keys/{key_id}", response={204: None, 404: ErrorOut})
+@auth_router.delete("/api-keys/{key_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
 @person_only
 def api_key_revoke(request: HttpRequest, key_id: uuid.UUID):
     """Revoke one of your keys; it stops working on the next request."""
@@ -229,7 +263,7 @@ def _user_or_404(user_id: uuid.UUID):
     return get_object_or_404(selectors.user_list(), pk=user_id, message="No such user.")
 
 
-@users_router.get("", response=list[schemas.UserOut])
+@users_router.get("", response={200: list[schemas.UserOut], 403: ErrorOut})
 @paginate
 @requires(Role.ADMIN, message="Only admins may manage users.")
 def user_list(request: HttpRequest, filters: Query[schemas.UserFilters]):

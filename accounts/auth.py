@@ -13,7 +13,7 @@ from accounts.models import User
 from accounts.services.api_keys import api_key_touch
 from accounts.tokens import InvalidToken, access_token_decode
 from core import context
-from core.errors import PermissionDenied
+from core.errors import NotAuthenticated, PermissionDenied
 
 ACCESS_COOKIE = "parecer_access"
 REFRESH_COOKIE = "parecer_refresh"
@@ -30,13 +30,26 @@ def _authenticated(request: HttpRequest, user: User, *, api_key=None) -> User:
     return user
 
 
-def _user_from_access_token(token: str) -> User | None:
+def _invalid_token() -> NotAuthenticated:
+    # A presented but unusable token is not "no credentials": clients refresh on this code.
+    return NotAuthenticated(
+        "The access token is invalid, expired or revoked.",
+        code="invalid_token",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+def _user_from_access_token(token: str) -> User:
     try:
         claims = access_token_decode(token)
     except InvalidToken:
-        return None
-    # One indexed lookup per request: a deactivated user's tokens stop working at once.
-    return selectors.active_user_get(user_id=claims.user_id)
+        raise _invalid_token() from None
+    # One indexed lookup per request: a deactivated user's tokens, and tokens issued before the
+    # last revocation (token version), stop working at once.
+    user = selectors.active_user_get(user_id=claims.user_id, token_version=claims.token_version)
+    if user is None:
+        raise _invalid_token()
+    return user
 
 
 class JWTBearer(HttpBearer):
@@ -45,8 +58,7 @@ class JWTBearer(HttpBearer):
     openapi_scheme = "bearer"
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = _user_from_access_token(token)
-        return _authenticated(request, user) if user else None
+        return _authenticated(request, _user_from_access_token(token))
 
 
 class ApiKeyAuth(APIKeyHeader):
@@ -85,8 +97,7 @@ class AccessCookieAuth(APIKeyCookie):
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         if not key:
             return None
-        user = _user_from_access_token(key)
-        return _authenticated(request, user) if user else None
+        return _authenticated(request, _user_from_access_token(key))
 
 
 API_AUTH = [JWTBearer(), ApiKeyAuth(), AccessCookieAuth()]

@@ -48,6 +48,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, editable=False)
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # Carried in every access token and compared on each request: raising it revokes every
+    # access token issued before (logout everywhere, password change and reset).
+    token_version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -77,6 +80,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         role_saved = update_fields is None or "role" in update_fields
         if update_fields is not None and "role" in update_fields:
             kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
+        if update_fields is None and not self._state.adding:
+            # token_version only ever moves by an atomic increment (sessions_end_all): a full
+            # save of an instance loaded earlier must not write an old version back and revive
+            # revoked access tokens.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "token_version"
+            ]
         super().save(*args, **kwargs)
         if role_saved:
             # The role's admin permissions come from its group (accounts/role_groups.py).

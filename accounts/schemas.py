@@ -62,6 +62,11 @@ class UserOut(Schema):
 class MeUpdateIn(StrictIn):
     full_name: str | None = Field(None, max_length=200)
     email: EmailStr | None = None
+    current_password: str | None = Field(
+        None,
+        max_length=128,
+        description="Required when `email` changes (recent authentication); else ignored.",
+    )
 
 
 class PasswordChangeIn(StrictIn):
@@ -89,6 +94,9 @@ class AcceptedOut(Schema):
 
 
 class ApiKeyIn(StrictIn):
+    current_password: str = Field(
+        min_length=1, max_length=128, description="Your password: a key outlives any session."
+    )
     name: str = Field(min_length=1, max_length=100)
     scope: ApiKeyScope = ApiKeyScope.READ
     expires_at: UtcDatetime | None = None

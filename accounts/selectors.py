@@ -9,9 +9,10 @@ from accounts.models import ApiKey, Role, User
 from accounts.tokens import sha256_hex
 
 
-def active_user_get(*, user_id: uuid.UUID) -> User | None:
-    """The active user with this id, or None (deactivated users authenticate as nobody)."""
-    return User.objects.filter(pk=user_id, is_active=True).first()
+def active_user_get(*, user_id: uuid.UUID, token_version: int) -> User | None:
+    """The active user with this id whose tokens of ``token_version`` are still valid, or None:
+    deactivated users, and tokens revoked by a version bump, authenticate as nobody."""
+    return User.objects.filter(pk=user_id, is_active=True, token_version=token_version).first()
 
 
 def user_get_by_email(*, email: str) -> User | None:
@@ -48,6 +49,20 @@ def user_list(
 
 def active_admin_count() -> int:
     return User.objects.filter(role=Role.ADMIN, is_active=True).count()
+
+
+def email_verification_pending(*, user_id: uuid.UUID) -> bool:
+    """Whether a verification mail for this user is queued and not yet picked up by a worker."""
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from accounts.tasks import email_verification_send
+
+    return DBTaskResult.objects.filter(
+        status=TaskResultStatus.READY,
+        task_path=email_verification_send.module_path,
+        args_kwargs__kwargs__user_id=str(user_id),
+    ).exists()
 
 
 def active_user_count() -> int:

@@ -42,3 +42,17 @@ def email_verification_send(*, user_id: str) -> dict:
     uid, token = email_verification_link_parts(user=user)
     emails.link_email_send(user=user, kind="email_verification", uid=uid, token=token)
     return {"sent": True}
+
+
+@background_task()
+def email_change_notice_send(*, user_id: str, old_email: str, new_email: str) -> dict:
+    """Tell the previous address that the account's address changed: if a stolen session made
+    the change, this is how the owner finds out."""
+    from accounts import emails
+
+    emails.template_email_send(
+        to=old_email,
+        kind="email_changed",
+        values={"old_email": old_email, "new_email": new_email},
+    )
+    return {"sent": True}

@@ -5,6 +5,7 @@ It fails closed (503): it is the brute-force defence. (Rate throttles live in
 """
 
 import time
+import unicodedata
 
 import structlog
 from django.conf import settings
@@ -15,19 +16,31 @@ from core.errors import ServiceUnavailable, TooManyRequests
 logger = structlog.get_logger("parecer.throttle")
 
 
-def _keys(*, email: str, ip: str | None) -> dict[str, str]:
-    # Normalised exactly as the login looks the account up (stripped, case-insensitive): every
-    # spelling that reaches an account shares its counter.
-    keys = {"account": f"lockout:account:{email.strip().lower()}"}
+def lockout_account(*, user_id: object | None, email: str) -> str:
+    """The counter an attempt counts against: the resolved account when the address names one,
+    else the normalised address.
+
+    Keyed by the account, not the spelling: PostgreSQL's case-insensitive match lets a dotless i
+    (U+0131) stand for ``i`` and a long s (U+017F) for ``s``, so a key built from the typed
+    address would give each spelling its own allowance. Unknown addresses are NFKC-normalised
+    and case-folded.
+    """
+    if user_id is not None:
+        return f"lockout:user:{user_id}"
+    return f"lockout:email:{unicodedata.normalize('NFKC', email).strip().casefold()}"
+
+
+def _keys(*, account: str, ip: str | None) -> dict[str, str]:
+    keys = {"account": account}
     if ip:
         keys["ip"] = f"lockout:ip:{ip}"
     return keys
 
 
-def login_lockout_check(*, email: str, ip: str | None) -> None:
+def login_lockout_check(*, account: str, ip: str | None) -> None:
     """Raise 429 with Retry-After while the account or the client IP is locked out."""
     locks = _cache_call(
-        cache.get_many, [f"{key}:until" for key in _keys(email=email, ip=ip).values()]
+        cache.get_many, [f"{key}:until" for key in _keys(account=account, ip=ip).values()]
     )
     if locks:
         retry_after = max(locks.values()) - time.time()
@@ -38,11 +51,11 @@ def login_lockout_check(*, email: str, ip: str | None) -> None:
         )
 
 
-def login_failure_count(*, email: str, ip: str | None) -> bool:
+def login_failure_count(*, account: str, ip: str | None) -> bool:
     """Count one failure for the account and the IP; True when this one triggered a lockout."""
     window = settings.LOGIN_LOCKOUT_WINDOW
     locked = False
-    for key in _keys(email=email, ip=ip).values():
+    for key in _keys(account=account, ip=ip).values():
         _cache_call(cache.add, key, 0, window)
         failures = _cache_call(cache.incr, key)
         if failures >= settings.LOGIN_LOCKOUT_ATTEMPTS:
@@ -51,10 +64,9 @@ def login_failure_count(*, email: str, ip: str | None) -> bool:
     return locked
 
 
-def login_failures_reset(*, email: str) -> None:
+def login_failures_reset(*, account: str) -> None:
     """A successful sign-in clears the account's counter (the IP's keeps counting)."""
-    key = _keys(email=email, ip=None)["account"]
-    _cache_call(cache.delete_many, [key, f"{key}:until"])
+    _cache_call(cache.delete_many, [account, f"{account}:until"])
 
 
 def _cache_call(method, *args):

@@ -27,12 +27,17 @@ def sha256_hex(value: str) -> str:
 @dataclass(frozen=True)
 class AccessClaims:
     user_id: uuid.UUID
+    token_version: int
     jti: str
     expires_at: datetime
 
 
-def access_token_issue(*, user_id: uuid.UUID) -> tuple[str, int]:
-    """A signed access JWT and its lifetime in seconds."""
+def access_token_issue(*, user_id: uuid.UUID, token_version: int = 0) -> tuple[str, int]:
+    """A signed access JWT and its lifetime in seconds.
+
+    ``token_version`` is the user's current ``User.token_version`` (0 until their tokens are
+    first revoked); a token whose version is behind the user's no longer authenticates.
+    """
     now = timezone.now()
     ttl = settings.ACCESS_TOKEN_TTL
     claims = {
@@ -40,6 +45,7 @@ def access_token_issue(*, user_id: uuid.UUID) -> tuple[str, int]:
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
         "jti": uuid.uuid4().hex,
+        "ver": token_version,
         "typ": "access",
         "iss": settings.JWT_ISSUER,
         "aud": settings.JWT_AUDIENCE,
@@ -57,16 +63,20 @@ def access_token_decode(token: str) -> AccessClaims:
             algorithms=[ALGORITHM],
             audience=settings.JWT_AUDIENCE,
             issuer=settings.JWT_ISSUER,
-            options={"require": ["sub", "iat", "exp", "jti", "typ", "iss", "aud"]},
+            options={"require": ["sub", "iat", "exp", "jti", "ver", "typ", "iss", "aud"]},
         )
         if claims["typ"] != "access":
             raise InvalidToken("not an access token")
+        if not isinstance(claims["ver"], int) or isinstance(claims["ver"], bool):
+            raise InvalidToken("token version is not an integer")
         return AccessClaims(
             user_id=uuid.UUID(claims["sub"]),
+            token_version=claims["ver"],
             jti=claims["jti"],
             expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
         )
-    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+    # OverflowError: a correctly signed token whose exp lies beyond any representable date.
+    except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError) as exc:
         raise InvalidToken(str(exc)) from exc
 
 

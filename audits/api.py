@@ -24,7 +24,7 @@ def _filters(filters: schemas.AuditFilters) -> dict:
     return values
 
 
-@router.post("", response={201: schemas.AuditEventOut, 413: ErrorOut})
+@router.post("", response={201: schemas.AuditEventOut, 403: ErrorOut, 413: ErrorOut})
 @any_user
 def audit_event_create(request: HttpRequest, payload: schemas.AuditEventIn):
     """Record an event from another system; you (or your API key) are its actor."""
@@ -65,9 +65,18 @@ def audit_event_export(request: HttpRequest, filters: Query[schemas.ExportFilter
     return response
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@")
+_CONTROL_STARTS = ("\t", "\r", "\n")
+
+
 def _csv_safe(value):
-    """Cells a spreadsheet would run as a formula are prefixed with a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """Cells a spreadsheet would run as a formula are prefixed with a quote, including those
+    that hide the formula behind leading whitespace or line breaks (spreadsheets strip them)."""
+    if not isinstance(value, str):
+        return value
+    if value[:1] in _FORMULA_STARTS + _CONTROL_STARTS or (
+        value.lstrip(" \t\r\n")[:1] in _FORMULA_STARTS
+    ):
         return "'" + value
     return value
 

@@ -129,91 +129,136 @@ def chain_verify() -> VerificationReport:
         return _walk()
 
 
-def _walk() -> VerificationReport:
-    from audits.models import AuditChainHead, AuditCheckpoint, AuditEvent, Source
+class _BrokenLink(Exception):
+    """Raised by a walk step; ``_walk`` turns it into the report."""
 
-    head = AuditChainHead.objects.filter(pk=1).first()
-    head_sequence = head.sequence if head else 0
+    def __init__(self, *, at: int | None, reason: str, event=None) -> None:
+        super().__init__(reason)
+        self.at, self.reason, self.event = at, reason, event
+
+
+@dataclass
+class _Walk:
+    """Where the walk stands: the link to expect next, and what has been checked so far."""
+
+    previous_hmac: str
+    expected_sequence: int
+    checked: int = 0
+    first: int | None = None
+    last: int | None = None
+
+    def advance(self, event) -> None:
+        self.first = self.first if self.first is not None else event.sequence
+        self.previous_hmac, self.expected_sequence = event.hmac, event.sequence + 1
+        self.last, self.checked = event.sequence, self.checked + 1
+
+
+def _starting_point() -> _Walk:
+    """Genesis, or the newest prune checkpoint once its own signature checks out."""
+    from audits.models import AuditCheckpoint
 
     checkpoint = AuditCheckpoint.objects.order_by("-sequence").first()
-    previous_hmac, expected_sequence = GENESIS, 1
-    if checkpoint is not None:
-        signature = checkpoint_signature(
-            sequence=checkpoint.sequence,
-            last_hmac=checkpoint.hmac,
-            pruned_count=checkpoint.pruned_count,
-        )
-        if not hmac.compare_digest(signature, checkpoint.signature):
-            return VerificationReport.broken(
-                at=checkpoint.sequence, reason="prune checkpoint signature is invalid"
-            )
-        previous_hmac, expected_sequence = checkpoint.hmac, checkpoint.sequence + 1
+    if checkpoint is None:
+        return _Walk(previous_hmac=GENESIS, expected_sequence=1)
+    signature = checkpoint_signature(
+        sequence=checkpoint.sequence,
+        last_hmac=checkpoint.hmac,
+        pruned_count=checkpoint.pruned_count,
+    )
+    if not hmac.compare_digest(signature, checkpoint.signature):
+        raise _BrokenLink(at=checkpoint.sequence, reason="prune checkpoint signature is invalid")
+    return _Walk(previous_hmac=checkpoint.hmac, expected_sequence=checkpoint.sequence + 1)
 
-    redacted_ids = set(
+
+def _vouched_redactions() -> set[str]:
+    """Ids of events whose redaction Parecer itself recorded (external records vouch for none)."""
+    from audits.models import AuditEvent, Source
+
+    return set(
         AuditEvent.objects.filter(action=REDACTION_ACTION)
-        .exclude(source=Source.EXTERNAL)  # only Parecer's own records vouch for a redaction
+        .exclude(source=Source.EXTERNAL)
         .values_list("entity_id", flat=True)
     )
-    # Rows at or before the starting point have no link to check: any there were put there.
-    stray = AuditEvent.objects.filter(sequence__lt=expected_sequence).order_by("sequence").first()
+
+
+def _no_event_before(sequence: int) -> None:
+    """Rows before the starting point have no link to check: any there were put there."""
+    from audits.models import AuditEvent
+
+    stray = AuditEvent.objects.filter(sequence__lt=sequence).order_by("sequence").first()
     if stray is not None:
-        return VerificationReport.broken(
+        raise _BrokenLink(
             at=stray.sequence,
             event=stray,
             reason="an event sits before the start of the chain (inserted, or into a pruned range)",
         )
-    checked, first, last = 0, None, None
-    events = AuditEvent.objects.order_by("sequence").filter(
-        sequence__gte=expected_sequence, sequence__lte=head_sequence
-    )
-    for event in events.iterator(chunk_size=_VERIFY_BATCH):
-        first = first if first is not None else event.sequence
-        problem = ""
-        if event.sequence != expected_sequence:
-            problem = f"sequence {expected_sequence} is missing (found {event.sequence})"
-        elif not hmac.compare_digest(seal(previous_hmac=previous_hmac, event=event), event.hmac):
-            problem = "HMAC does not match: the event or its predecessor was altered"
-        elif event.redacted_at is None and details_digest(event.details) != event.details_digest:
-            problem = "details were altered"
-        elif event.redacted_at is not None and str(event.id) not in redacted_ids:
-            problem = "event is marked redacted but no redaction was recorded"
-        elif event.redacted_at is not None and event.details:
-            problem = "details were written into a redacted event"
-        if problem:
-            return VerificationReport.broken(
-                at=expected_sequence,
-                event=event,
-                reason=problem,
-                checked=checked,
-                first=first,
-                last=last,
-            )
-        previous_hmac, expected_sequence, last = event.hmac, event.sequence + 1, event.sequence
-        checked += 1
 
-    beyond = AuditEvent.objects.filter(sequence__gt=head_sequence).order_by("sequence").first()
+
+def _no_event_beyond(after: int) -> None:
+    """Rows beyond the head were never appended: any there were put there."""
+    from audits.models import AuditEvent
+
+    beyond = AuditEvent.objects.filter(sequence__gt=after).order_by("sequence").first()
     if beyond is not None:
-        return VerificationReport.broken(
+        raise _BrokenLink(
             at=beyond.sequence,
             event=beyond,
             reason="an event sits beyond the head of the chain (inserted)",
-            checked=checked,
-            first=first,
-            last=last,
         )
-    if head_sequence != expected_sequence - 1:
+
+
+def _link_problem(event, walk: _Walk, vouched: set[str]) -> str:
+    """Why ``event`` does not continue the chain, or "" when it does."""
+    if event.sequence != walk.expected_sequence:
+        return f"sequence {walk.expected_sequence} is missing (found {event.sequence})"
+    if not hmac.compare_digest(seal(previous_hmac=walk.previous_hmac, event=event), event.hmac):
+        return "HMAC does not match: the event or its predecessor was altered"
+    if event.redacted_at is None:
+        return (
+            "" if details_digest(event.details) == event.details_digest else "details were altered"
+        )
+    if str(event.id) not in vouched:
+        return "event is marked redacted but no redaction was recorded"
+    if event.details:
+        return "details were written into a redacted event"
+    return ""
+
+
+def _walk() -> VerificationReport:
+    from audits.models import AuditChainHead, AuditEvent
+
+    head = AuditChainHead.objects.filter(pk=1).first()
+    head_sequence = head.sequence if head else 0
+    walk = None
+    try:
+        walk = _starting_point()
+        vouched = _vouched_redactions()
+        _no_event_before(walk.expected_sequence)
+        events = AuditEvent.objects.order_by("sequence").filter(
+            sequence__gte=walk.expected_sequence, sequence__lte=head_sequence
+        )
+        for event in events.iterator(chunk_size=_VERIFY_BATCH):
+            problem = _link_problem(event, walk, vouched)
+            if problem:
+                walk.first = walk.first if walk.first is not None else event.sequence
+                raise _BrokenLink(at=walk.expected_sequence, event=event, reason=problem)
+            walk.advance(event)
+        _no_event_beyond(head_sequence)
+        if head_sequence != walk.expected_sequence - 1:
+            raise _BrokenLink(
+                at=walk.expected_sequence,
+                reason=f"the chain ends at {walk.expected_sequence - 1} but the head says "
+                f"{head_sequence}: events at the end were deleted",
+            )
+    except _BrokenLink as broken:
+        progress = {"checked": walk.checked, "first": walk.first, "last": walk.last} if walk else {}
         return VerificationReport.broken(
-            at=expected_sequence,
-            checked=checked,
-            first=first,
-            last=last,
-            reason=f"the chain ends at {expected_sequence - 1} but the head says {head_sequence}: "
-            "events at the end were deleted",
+            at=broken.at, event=broken.event, reason=broken.reason, **progress
         )
     return VerificationReport(
         ok=True,
-        checked=checked,
-        first_sequence=first,
-        last_sequence=last,
-        head_hmac=previous_hmac if checked else None,
+        checked=walk.checked,
+        first_sequence=walk.first,
+        last_sequence=walk.last,
+        head_hmac=walk.previous_hmac if walk.checked else None,
     )

@@ -2,6 +2,7 @@
 
 import functools
 import ipaddress
+import itertools
 import json
 import re
 import uuid
@@ -21,13 +22,25 @@ from core.errors import Conflict, DomainError, InvalidInput, NotFound
 DETAILS_MAX_BYTES = 64 * 1024
 FUTURE_SKEW = timedelta(seconds=5)  # tolerated clock difference for client-supplied times
 
-_SECRET_KEY_RE = re.compile(
-    r"pass(word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|hash|authorization|cookie"
-    r"|credential|pwd|jwt|bearer|session|signing[_-]?key"
-    r"|(^|_)(pin|otp|cvv|ssn|pass)($|_)|(^|_)(access|refresh)$",
-    re.I,
-)
-_HARMLESS_SUFFIXES = ("_id", "_prefix", "_type", "_count", "_at")
+# Secret detection works on the WORDS of a key (split on "_", "-", spaces and camelCase), never
+# on substrings: "token_budget", "input_tokens", "prompt_hash" and "passage" are provenance,
+# not secrets, and must survive to be sealed.
+_SECRET_WORDS = frozenset(
+    {"password", "passwords", "passwd", "pwd", "passphrase", "pass", "secret", "secrets",
+     "token", "jwt", "bearer", "authorization", "cookie", "cookies", "credential",
+     "credentials", "pin", "otp", "cvv", "ssn", "apikey", "session"}
+)  # fmt: skip
+_SECRET_PHRASES = frozenset(
+    {("api", "key"), ("private", "key"), ("signing", "key"), ("session", "key"),
+     ("secret", "key"), ("access", "key"), ("client", "secret")}
+)  # fmt: skip
+_SECRET_LAST_WORDS = frozenset({"access", "refresh"})  # {"access": "eyJ..."}, {"refresh": ...}
+# A key that ends in one of these describes a secret (its id, kind, count, budget), not it.
+_DESCRIPTIVE_LAST_WORDS = frozenset(
+    {"id", "ids", "prefix", "type", "kind", "count", "at", "budget", "limit", "used", "usage",
+     "estimate", "version", "ttl", "expiry", "enabled", "length"}
+)  # fmt: skip
+_WORD_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 REDACTED = "[redacted]"
 
 
@@ -42,16 +55,22 @@ def reserved_namespaces() -> frozenset[str]:
     )
 
 
-def _looks_secret(key: Any, value: Any) -> bool:
-    # Ids, prefixes and timestamps are public; so are counts ("revoked_tokens": 3), but a
-    # numeric PIN or password is not.
-    name = str(key)
-    if value is None or isinstance(value, bool) or name.endswith(_HARMLESS_SUFFIXES):
+def key_words(key: Any) -> list[str]:
+    """``"X-API-Key"`` -> ``["x", "api", "key"]``; ``"tokenBudget"`` -> ``["token", "budget"]``."""
+    return [word.lower() for word in _WORD_RE.findall(str(key))]
+
+
+def _looks_secret(key: Any, value: Any, sensitive_keys: frozenset[str]) -> bool:
+    if str(key) in sensitive_keys:
+        return True
+    words = key_words(key)
+    if value is None or isinstance(value, bool) or not words:
         return False
-    plural = name.endswith("s") and not name.endswith("ss")  # "tokens": 3, but not "pass": 1234
-    if isinstance(value, int | float) and (plural or name.endswith("_count")):
+    if words[-1] in _DESCRIPTIVE_LAST_WORDS:
         return False
-    return bool(_SECRET_KEY_RE.search(name))
+    if words[-1] in _SECRET_LAST_WORDS or _SECRET_WORDS.intersection(words):
+        return True
+    return any(pair in _SECRET_PHRASES for pair in itertools.pairwise(words))
 
 
 def _jsonb_exact(value: Any) -> Any:
@@ -67,15 +86,20 @@ def _jsonb_exact(value: Any) -> Any:
     return value
 
 
-def secrets_scrub(value: Any) -> Any:
-    """Replace the values of secret-looking keys at any depth; passwords and tokens never land."""
+def secrets_scrub(value: Any, *, sensitive_keys: frozenset[str] = frozenset()) -> Any:
+    """Replace the values of secret-looking keys at any depth; passwords and tokens never land.
+
+    ``sensitive_keys`` names extra keys a caller knows to be sensitive (matched exactly).
+    """
     if isinstance(value, dict):
         return {
-            key: REDACTED if _looks_secret(key, item) else secrets_scrub(item)
+            key: REDACTED
+            if _looks_secret(key, item, sensitive_keys)
+            else secrets_scrub(item, sensitive_keys=sensitive_keys)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple):
-        return [secrets_scrub(item) for item in value]
+        return [secrets_scrub(item, sensitive_keys=sensitive_keys) for item in value]
     return value
 
 
@@ -121,8 +145,12 @@ def audit_event_record(
     source: str | None = None,
     actor_user_id: str | None = None,
     actor_label: str | None = None,
+    sensitive_keys: frozenset[str] = frozenset(),
 ) -> AuditEvent:
     """Append one sealed event; the actor, request id and client come from the current context.
+
+    Secret-looking keys in ``details`` are redacted before sealing (by the words of the key);
+    ``sensitive_keys`` marks more keys, by exact name, that the caller knows to be sensitive.
 
     Call it inside the transaction of the change it describes: if that rolls back, so does this.
     The chain head row is locked until commit, which serialises appends (see docs/performance.md).
@@ -137,7 +165,11 @@ def audit_event_record(
         actor_type = ActorType.SYSTEM
     # Stored exactly as it will read back (datetimes and UUIDs as strings), so the sealed digest
     # matches the row on every database.
-    clean_details = _jsonb_exact(json.loads(chain.canonical_json(secrets_scrub(details or {}))))
+    clean_details = _jsonb_exact(
+        json.loads(
+            chain.canonical_json(secrets_scrub(details or {}, sensitive_keys=sensitive_keys))
+        )
+    )
     event = AuditEvent(
         occurred_at=(occurred_at or timezone.now()).astimezone(UTC),
         action=action,

@@ -12,6 +12,7 @@ from audits.api import router as audits_router
 from config.errors import install_exception_handlers
 from config.parser import StrictJSONParser
 from core.errors import ErrorOut
+from core.throttles import WriteRateThrottle
 from files.api import router as files_router
 from prompts.api import configurations_router
 from prompts.api import router as prompts_router
@@ -65,6 +66,9 @@ api = ParecerAPI(
     urls_namespace="api",
     auth=API_AUTH,
     parser=StrictJSONParser(),
+    # Every write, per user (sessions and keys together); operations with their own throttles
+    # (sign-in, e-mail verification) list it again where it should still apply.
+    throttle=[WriteRateThrottle("writes")],
     docs_url="/docs",
     openapi_url="/openapi.json",
 )

@@ -61,6 +61,9 @@ def error_response(
         }
     }
     response = JsonResponse(body, status=status)
+    if status == 401:
+        # RFC 9110: a 401 names the scheme that would work (a more specific one may follow).
+        response["WWW-Authenticate"] = 'Bearer realm="parecer"'
     for name, value in (headers or {}).items():
         response[name] = value
     response.error_enveloped = True

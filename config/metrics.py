@@ -45,6 +45,17 @@ def _registry() -> CollectorRegistry:
     return DEFAULT_REGISTRY
 
 
+def metrics_token_presented(request: HttpRequest) -> bool:
+    """``Authorization: Bearer <METRICS_TOKEN>`` (the scheme is required), with a token set."""
+    token = settings.METRICS_TOKEN
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    return (
+        bool(token)
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(presented.strip().encode(), token.encode())
+    )
+
+
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus text format, behind ``Authorization: Bearer <METRICS_TOKEN>``; off when unset."""
     from config.errors import error_response
@@ -52,8 +63,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     token = settings.METRICS_TOKEN
     if not token:
         return error_response(status=404, message="Metrics are disabled.")
-    presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(presented.encode(), token.encode()):
+    if not metrics_token_presented(request):
         return error_response(
             status=401,
             message="A valid metrics bearer token is required.",

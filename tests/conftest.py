@@ -38,12 +38,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.skip(message)
 
 
+def _cache_clear() -> None:
+    if hasattr(cache, "delete_pattern"):  # Redis: only this worker's keys (see settings/test.py)
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Throttle, lockout and session state must not leak from one test into the next."""
-    cache.clear()
+    _cache_clear()
     yield
-    cache.clear()
+    _cache_clear()
 
 
 @pytest.fixture
@@ -134,3 +141,35 @@ def audit_events():
         return list(AuditEvent.objects.filter(**filters).order_by("sequence"))
 
     return events
+
+
+@pytest.fixture(scope="session")
+def _fake_openai_server():
+    """One fake OpenAI server per test process, on a free port of 127.0.0.1."""
+    from tests.fakes.openai_server import FakeOpenAI
+
+    fake = FakeOpenAI().start()
+    yield fake
+    fake.stop()
+
+
+FAKE_OPENAI_KEY = "sk-test-parecer-0123456789abcdefSECRET"
+
+
+@pytest.fixture
+def fake_openai(_fake_openai_server, settings):
+    """The fake OpenAI server, with the settings pointing at it and a clean script.
+
+    ``fake_openai.script(status=429, retry_after=2)`` queues how the next request is answered;
+    ``fake_openai.requests`` is what it received.
+    """
+    fake = _fake_openai_server
+    fake.reset()
+    fake.required_key = ""
+    settings.OPENAI_API_KEY = FAKE_OPENAI_KEY
+    settings.OPENAI_BASE_URL = fake.base_url
+    settings.OPENAI_TIMEOUT = 5.0
+    settings.OPENAI_CONNECT_TIMEOUT = 2.0
+    settings.OPENAI_API_STYLE = "chat"
+    yield fake
+    fake.reset()

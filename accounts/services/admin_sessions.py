@@ -27,10 +27,15 @@ def admin_sign_in(*, email: str, password: str) -> User:
     back-office role (audited, not counted: the password was right).
     """
     ip = context.current().ip
-    throttles.login_lockout_check(email=email, ip=ip)
     user = user_get_by_email(email=email)
-    if user is not None and user.is_active and user.check_password(password):
-        throttles.login_failures_reset(email=email)
+    # The same counter as the API's login: the resolved account (or the normalised address).
+    account = throttles.lockout_account(user_id=user.pk if user else None, email=email)
+    throttles.login_lockout_check(account=account, ip=ip)
+    usable = user is not None and user.has_usable_password()
+    if not usable:
+        User().set_password(password)  # every kind of miss costs one hash, like a wrong password
+    if usable and user.is_active and user.check_password(password):
+        throttles.login_failures_reset(account=account)
         context.set_actor(user_id=str(user.pk), label=user.email)
         if not is_staff_member(user):
             audit_event_record(
@@ -49,9 +54,7 @@ def admin_sign_in(*, email: str, password: str) -> User:
                 action="auth.login.succeeded", entity_type="user", entity_id=user.pk, details=VIA
             )
         return user
-    if user is None:
-        User().set_password(password)  # a miss costs one hash, like a wrong password
-    locked = throttles.login_failure_count(email=email, ip=ip)
+    locked = throttles.login_failure_count(account=account, ip=ip)
     audit_event_record(
         action="auth.login.locked_out" if locked else "auth.login.failed",
         entity_type="user",

@@ -2,13 +2,15 @@
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import ApiKey, ApiKeyScope, User
 from accounts.tokens import api_key_generate
 from audits.services import audit_event_record
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput, PermissionDenied
 
 API_KEY_MAX_LIFETIME = timedelta(days=3653)
 
@@ -16,7 +18,16 @@ API_KEY_MAX_LIFETIME = timedelta(days=3653)
 def api_key_create(
     *, user: User, name: str, scope: str = ApiKeyScope.READ, expires_at: datetime | None = None
 ) -> tuple[ApiKey, str]:
-    """Returns the row and the full key; only its hash is stored, so it cannot be shown again."""
+    """Returns the row and the full key; only its hash is stored, so it cannot be shown again.
+
+    Refused (403 ``email_unverified``) until the owner's address is verified: a key outlives a
+    password reset's sign-out, so someone who registered another person's address must not be
+    able to keep one. At most ``API_KEYS_MAX_ACTIVE`` usable keys per user (409 ``api_key_limit``).
+    """
+    if user.email_verified_at is None:
+        raise PermissionDenied(
+            "Verify your e-mail address before creating API keys.", code="email_unverified"
+        )
     if expires_at is not None and expires_at <= timezone.now():
         raise InvalidInput(
             "expires_at must be in the future.",
@@ -29,6 +40,15 @@ def api_key_create(
         )
     key, prefix, key_hash = api_key_generate()
     with transaction.atomic():
+        # The owner's row lock serialises concurrent creations, so the cap cannot be raced past.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        active = _usable_keys(user=user).count()
+        if active >= settings.API_KEYS_MAX_ACTIVE:
+            raise Conflict(
+                f"You have {active} active API keys, the most allowed; revoke one first.",
+                code="api_key_limit",
+                details={"active": active, "max_active": settings.API_KEYS_MAX_ACTIVE},
+            )
         api_key = ApiKey.objects.create(
             user=user,
             name=name,
@@ -44,6 +64,19 @@ def api_key_create(
             details={"name": name, "scope": scope, "key_prefix": prefix, "expires_at": expires_at},
         )
     return api_key, key
+
+
+def _usable_keys(*, user: User):
+    now = timezone.now()
+    return ApiKey.objects.filter(user=user, revoked_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+
+
+def api_keys_revoke_all(*, user: User) -> int:
+    """Revoke every usable key of ``user`` (password reset); returns how many. Call inside the
+    transaction of the change; the change's own audit event records the count."""
+    return _usable_keys(user=user).update(revoked_at=timezone.now())
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:

@@ -8,12 +8,14 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from accounts.models import User
 from accounts.selectors import user_get_by_email
-from accounts.services.sessions import refresh_tokens_revoke_all
+from accounts.services.api_keys import api_keys_revoke_all
+from accounts.services.reauthentication import current_password_confirm
+from accounts.services.sessions import sessions_end_all
 from accounts.tasks import password_reset_email_send
 from accounts.tokens import password_reset_tokens
 from audits.services import audit_event_record
 from core import context
-from core.errors import InvalidInput, NotAuthenticated
+from core.errors import InvalidInput
 
 
 def password_validate(*, password: str, user: User | None, field: str) -> None:
@@ -27,28 +29,33 @@ def password_validate(*, password: str, user: User | None, field: str) -> None:
         ) from exc
 
 
-def _password_replace(*, user: User, new_password: str, action: str) -> None:
-    """Validate, store, end every session, and audit with the user as the actor."""
+def _password_replace(*, user: User, new_password: str, action: str, revoke_api_keys: bool) -> None:
+    """Validate, store, end every session (refresh and access tokens), optionally revoke the
+    API keys, and audit with the user as the actor."""
     password_validate(password=new_password, user=user, field="new_password")
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password", "updated_at"])
-        revoked = refresh_tokens_revoke_all(user=user)
+        details = {"revoked_refresh_tokens": sessions_end_all(user=user)}
+        if revoke_api_keys:
+            details["revoked_api_keys"] = api_keys_revoke_all(user=user)
         audit_event_record(
             action=action,
             entity_type="user",
             entity_id=user.pk,
             actor_user_id=str(user.pk),
             actor_label=user.email,
-            details={"revoked_refresh_tokens": revoked},
+            details=details,
         )
 
 
 def password_change(*, user: User, current_password: str, new_password: str) -> None:
-    """Needs the current password; signs every other session out."""
-    if not user.check_password(current_password):
-        raise NotAuthenticated("The current password is incorrect.", code="invalid_credentials")
-    _password_replace(user=user, new_password=new_password, action="auth.password.changed")
+    """Needs the current password (wrong guesses count toward the lockout); ends every session,
+    the caller's included. API keys stay: the person who knows the password made them."""
+    current_password_confirm(user=user, password=current_password)
+    _password_replace(
+        user=user, new_password=new_password, action="auth.password.changed", revoke_api_keys=False
+    )
 
 
 def password_reset_request(*, email: str) -> None:
@@ -76,9 +83,13 @@ def _user_from_uid(uid: str) -> User | None:
 
 
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
-    """Set the new password from a valid link (which then stops working) and end all sessions."""
+    """Set the new password from a valid link (which then stops working), end all sessions and
+    revoke every API key: whoever held the account before the reset (say, someone who signed up
+    with this address first) keeps no credential."""
     user = _user_from_uid(uid)
     if user is None or not password_reset_tokens.check_token(user, token):
         raise InvalidInput("The reset link is invalid or has expired.", code="invalid_reset_link")
-    _password_replace(user=user, new_password=new_password, action="auth.password.reset")
+    _password_replace(
+        user=user, new_password=new_password, action="auth.password.reset", revoke_api_keys=True
+    )
     return user

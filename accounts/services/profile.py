@@ -8,13 +8,16 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from accounts.models import Role, User, UserManager
-from accounts.selectors import user_get_by_email
+from accounts.selectors import email_verification_pending, user_get_by_email
 from accounts.services.passwords import password_validate
+from accounts.services.reauthentication import current_password_confirm
+from accounts.tasks import email_change_notice_send
 from accounts.tasks import email_verification_send as email_verification_task
 from accounts.tokens import email_verification_tokens
 from audits.services import audit_event_record, changes_between
 from core import context
-from core.errors import Conflict, InvalidInput, PermissionDenied
+from core.errors import Conflict, InvalidInput, PermissionDenied, TooManyRequests
+from core.throttles import rate_counter_hit
 
 
 def user_register(*, email: str, password: str, full_name: str) -> User:
@@ -38,18 +41,26 @@ def user_register(*, email: str, password: str, full_name: str) -> User:
                 actor_label=user.email,
                 details={"email": user.email, "role": Role.USER},
             )
-            _verification_mail_enqueue(user=user)
+            _verification_mail_enqueue(user=user, raise_when_throttled=False)
     except IntegrityError as exc:  # a concurrent registration won the race
         raise Conflict("An account with this e-mail already exists.", code="email_taken") from exc
     return user
 
 
-def profile_update(*, user: User, full_name: str | None = None, email: str | None = None) -> User:
-    """Change one's own name or e-mail; a new e-mail is unverified until its link is followed."""
+def profile_update(
+    *,
+    user: User,
+    full_name: str | None = None,
+    email: str | None = None,
+    current_password: str | None = None,
+) -> User:
+    """Change one's own name or e-mail. A new e-mail needs the current password (recent
+    authentication), is unverified until its link is followed, and the old address is told."""
     before = {"full_name": user.full_name, "email": user.email}
     if email is not None:
         email = UserManager.normalize_email(email)
         if email != user.email:
+            current_password_confirm(user=user, password=current_password)
             other = user_get_by_email(email=email)
             if other is not None and other.pk != user.pk:
                 raise Conflict("An account with this e-mail already exists.", code="email_taken")
@@ -66,7 +77,15 @@ def profile_update(*, user: User, full_name: str | None = None, email: str | Non
                 action="user.updated", entity_type="user", entity_id=user.pk, details=changes
             )
             if "email" in changes:
-                _verification_mail_enqueue(user=user)
+                # Bouncing an address back and forth must not flood its inbox with notices.
+                if _address_mail_allowed(email=before["email"]):
+                    context.enqueue(
+                        email_change_notice_send,
+                        user_id=str(user.pk),
+                        old_email=before["email"],
+                        new_email=user.email,
+                    )
+                _verification_mail_enqueue(user=user, raise_when_throttled=False)
     except IntegrityError as exc:
         raise Conflict("An account with this e-mail already exists.", code="email_taken") from exc
     return user
@@ -76,18 +95,22 @@ def email_verification_link_parts(*, user: User) -> tuple[str, str]:
     return urlsafe_base64_encode(force_bytes(user.pk)), email_verification_tokens.make_token(user)
 
 
-def email_verification_send(*, user: User) -> None:
-    """Send (again) the verification link for the current address."""
+def email_verification_send(*, user: User) -> bool:
+    """Send (again) the verification link for the current address. At most one such mail waits
+    per user: while one is queued, asking again changes nothing (False). 429 when the address
+    had its share of mails (``THROTTLE_RATES["email_verification_address"]``)."""
     if user.email_verified_at is not None:
         raise Conflict("This e-mail address is already verified.", code="already_verified")
     with transaction.atomic():
+        if not _verification_mail_enqueue(user=user, raise_when_throttled=True):
+            return False
         audit_event_record(
             action="auth.email.verification_sent",
             entity_type="user",
             entity_id=user.pk,
             details={"email": user.email},
         )
-        _verification_mail_enqueue(user=user)
+    return True
 
 
 def email_verify_confirm(*, uid: str, token: str) -> User:
@@ -112,6 +135,25 @@ def email_verify_confirm(*, uid: str, token: str) -> User:
     return user
 
 
-def _verification_mail_enqueue(*, user: User) -> None:
+def _verification_mail_enqueue(*, user: User, raise_when_throttled: bool) -> bool:
+    """Queue the verification mail unless one is already waiting for this user (it will read the
+    current address when it runs) or the address had its share; True when queued."""
+    if email_verification_pending(user_id=user.pk):
+        return False
+    if raise_when_throttled:
+        rate_counter_hit(scope="email_verification_address", ident=user.email)
+    elif not _address_mail_allowed(email=user.email):
+        return False  # the account change still happens; the user can ask for the link later
     # The database queue is transactional: the mail goes out only if the change commits.
     context.enqueue(email_verification_task, user_id=str(user.pk))
+    return True
+
+
+def _address_mail_allowed(*, email: str) -> bool:
+    """Count one unsolicited mail (link or notice) to ``email``; False once the address had its
+    share (``THROTTLE_RATES["email_verification_address"]``)."""
+    try:
+        rate_counter_hit(scope="email_verification_address", ident=email)
+    except TooManyRequests:
+        return False
+    return True

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from accounts.selectors import active_admin_count
-from accounts.services.sessions import refresh_tokens_revoke_all
+from accounts.services.sessions import sessions_end_all
 from audits.services import audit_event_record, changes_between
 from core.errors import Conflict
 
@@ -24,7 +24,7 @@ def _user_change_audit(*, user: User, changes: dict) -> None:
     """One event per change, named by its most significant part; deactivation signs out."""
     if changes.get("is_active", {}).get("after") is False:
         action = "user.deactivated"
-        changes["revoked_refresh_tokens"] = refresh_tokens_revoke_all(user=user)
+        changes["revoked_refresh_tokens"] = sessions_end_all(user=user)
     elif "role" in changes:
         action = "user.role.changed"
     elif "is_active" in changes:
@@ -102,12 +102,13 @@ def user_save_from_admin(*, user: User, before: dict | None, password: str | Non
             user.set_password(password)
         user.save()
         if password:
-            # As after the user's own change: every API session ends, the trail says who did it.
+            # As after the user's own change: every API session (refresh and access tokens) ends;
+            # the trail says who did it.
             audit_event_record(
                 action="auth.password.set_by_admin",
                 entity_type="user",
                 entity_id=user.pk,
-                details={"revoked_refresh_tokens": refresh_tokens_revoke_all(user=user)},
+                details={"revoked_refresh_tokens": sessions_end_all(user=user)},
             )
         if not changes:
             return user

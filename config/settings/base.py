@@ -4,6 +4,7 @@ Every knob is read once here from the environment (or a ``<NAME>_FILE`` secret f
 with a safe embedded default: SQLite, local-memory cache, local files, console e-mail.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +15,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # FileAwareEnv: SECRET_KEY_FILE=/run/secrets/key works for any variable (Docker/Kubernetes secrets).
 env = environ.FileAwareEnv()
-environ.FileAwareEnv.read_env(BASE_DIR / ".env", overwrite=False)  # the real environment wins
+# The test settings never read a developer's .env: its secrets and providers (a real OpenAI key,
+# an SMTP relay) must not leak into a test run. Everyone else reads it; the real environment wins.
+if os.environ.get("DJANGO_SETTINGS_MODULE") != "config.settings.test":
+    environ.FileAwareEnv.read_env(BASE_DIR / ".env", overwrite=False)
 
 SERVICE_NAME = "parecer"
 SERVICE_VERSION = "0.1.0"
@@ -229,7 +233,13 @@ THROTTLE_RATES = {
     "login": env.str("THROTTLE_LOGIN", default="30/min"),
     "refresh": env.str("THROTTLE_REFRESH", default="60/min"),
     "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="5/h"),
+    # Per signed-in user (every session and API key of one person share it), unsafe methods only.
+    "writes": env.str("THROTTLE_WRITES", default="120/min"),
+    # Verification mails: per user (POST /auth/email/verify) and per recipient address.
+    "email_verification": env.str("THROTTLE_EMAIL_VERIFICATION", default="5/h"),
+    "email_verification_address": env.str("THROTTLE_EMAIL_VERIFICATION_ADDRESS", default="5/h"),
 }
+API_KEYS_MAX_ACTIVE = env.int("API_KEYS_MAX_ACTIVE", default=20)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000")
 AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=True)
 
@@ -238,10 +248,14 @@ AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="dev-audit-hmac-key-change-me
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+# The LLM (analyses/llm/): any OpenAI-compatible server. An empty key means "not configured".
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
-OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="https://api.openai.com/v1")
-OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=60.0)
-OPENAI_API_STYLE = env.str("OPENAI_API_STYLE", default="chat")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")  # empty: the SDK's (api.openai.com)
+OPENAI_ORGANIZATION = env.str("OPENAI_ORGANIZATION", default="")
+OPENAI_PROJECT = env.str("OPENAI_PROJECT", default="")
+OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=60.0)  # whole call, seconds
+OPENAI_CONNECT_TIMEOUT = env.float("OPENAI_CONNECT_TIMEOUT", default=5.0)
+OPENAI_API_STYLE = env.str("OPENAI_API_STYLE", default="chat")  # chat | responses
 
 # --- Request bodies ---------------------------------------------------------------------------
 # JSON bodies above this are refused with 413; file uploads stream separately (files app).

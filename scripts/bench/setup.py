@@ -30,13 +30,18 @@ KEY_FILE = Path(os.environ.get("BENCH_STATE_DIR", ".bench")) / "api_key"
 def bench_user() -> User:
     user = User.objects.filter(email=EMAIL).first()
     if user is None:
-        return User.objects.create_user(email=EMAIL, password=PASSWORD, role=Role.STAFF)
+        return User.objects.create_user(
+            email=EMAIL, password=PASSWORD, role=Role.STAFF, email_verified_at=timezone.now()
+        )
     changed = []
     if not user.check_password(
         PASSWORD
     ):  # a correct password: the login scenario must not lock out
         user.set_password(PASSWORD)
         changed.append("password")
+    if user.email_verified_at is None:  # API keys need a verified address
+        user.email_verified_at = timezone.now()
+        changed.append("email_verified_at")
     if user.role != Role.STAFF or not user.is_active:
         user.role, user.is_active = Role.STAFF, True
         changed += ["role", "is_active"]
@@ -60,7 +65,7 @@ def bench_api_key(user: User) -> str:
 
 
 user = bench_user()
-token, ttl = access_token_issue(user_id=user.pk)
+token, ttl = access_token_issue(user_id=user.pk, token_version=user.token_version)
 key = bench_api_key(user)
 
 wanted = int(os.environ.get("BENCH_AUDIT_EVENTS", "0"))

@@ -7,14 +7,15 @@ from django.utils import timezone
 
 from accounts.models import ApiKey
 from accounts.tokens import sha256_hex
-from tests.accounts.helpers import error_code, post_json
+from tests.accounts.helpers import PASSWORD, error_code, post_json
 from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _create(client, bearer, user, **body):
-    return post_json(client, "/auth/api-keys", {"name": "billing sync", **body}, **bearer(user))
+    body = {"name": "billing sync", "current_password": PASSWORD, **body}
+    return post_json(client, "/auth/api-keys", body, **bearer(user))
 
 
 def test_key_is_shown_once_and_stored_as_a_hash(client, user, bearer, audit_events):

@@ -23,7 +23,7 @@ def test_argon2id_comes_first_in_production():
     assert hasher.verify("pw", encoded)
 
 
-def test_change_needs_the_current_password(client, user, bearer):
+def test_change_needs_the_current_password(client, user, bearer, audit_events):
     response = post_json(
         client,
         "/auth/password/change",
@@ -31,9 +31,13 @@ def test_change_needs_the_current_password(client, user, bearer):
         **bearer(user),
     )
 
-    assert response.status_code == 401
+    # 403, not 401: the session is fine (a frontend reads 401 as "signed out").
+    assert response.status_code == 403
+    assert error_code(response) == "invalid_credentials"
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+    [event] = audit_events(action="auth.reauthentication.failed")
+    assert event.entity_id == str(user.pk) and event.details == {"locked_out": False}
 
 
 def _request_reset(client, run_tasks, email: str) -> tuple[str, str]:
@@ -76,9 +80,8 @@ def test_reset_link_sets_the_password_once_and_ends_sessions(client, user, run_t
         post_json(client, "/auth/refresh", {"refresh_token": tokens["refresh_token"]}).status_code
         == 401
     )
-    assert (
-        client.get("/api/v1/auth/me", **bearer_of(tokens)).status_code == 200
-    )  # access lives out its 15 min
+    stale = client.get("/api/v1/auth/me", **bearer_of(tokens))  # access tokens end at once too
+    assert stale.status_code == 401 and error_code(stale) == "invalid_token"
     [event] = audit_events(action="auth.password.reset")
     assert event.actor_user_id == str(user.pk)
     assert event.request_id == done["X-Request-ID"]

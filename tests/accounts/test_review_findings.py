@@ -6,7 +6,7 @@ from django.test import Client
 
 from accounts.models import ApiKey, RefreshToken, Role, User
 from accounts.services.api_keys import api_key_create
-from tests.accounts.helpers import bearer_of, error_code, login, post_json
+from tests.accounts.helpers import PASSWORD, bearer_of, error_code, login, post_json
 from tests.support.factories import AdminFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,10 @@ def test_an_api_key_expiry_beyond_ten_years_is_a_422(client, user, expires_at):
     tokens = login(client, user.email).json()
 
     response = post_json(
-        client, "/auth/api-keys", {"name": "far", "expires_at": expires_at}, **bearer_of(tokens)
+        client,
+        "/auth/api-keys",
+        {"name": "far", "expires_at": expires_at, "current_password": PASSWORD},
+        **bearer_of(tokens),
     )
 
     assert response.status_code == 422, response.content
@@ -34,7 +37,7 @@ def test_an_api_key_expiry_is_answered_in_utc(client, user):
     response = post_json(
         client,
         "/auth/api-keys",
-        {"name": "soon", "expires_at": "2027-06-01T10:00:00-03:00"},
+        {"name": "soon", "expires_at": "2027-06-01T10:00:00-03:00", "current_password": PASSWORD},
         **bearer_of(tokens),
     )
 

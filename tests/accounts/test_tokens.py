@@ -33,7 +33,8 @@ def test_login_returns_a_pinned_short_lived_access_token_and_a_refresh_token(
         algorithms=["HS256"],
         audience=settings.JWT_AUDIENCE,
     )
-    assert set(claims) == {"sub", "iat", "exp", "jti", "typ", "iss", "aud"}
+    assert set(claims) == {"sub", "iat", "exp", "jti", "ver", "typ", "iss", "aud"}
+    assert claims["ver"] == user.token_version == 0
     assert claims["sub"] == str(user.pk) and claims["typ"] == "access"
     assert claims["exp"] - claims["iat"] == 900
     stored = RefreshToken.objects.get(user=user)
@@ -164,7 +165,7 @@ def _forge(claims: dict, *, key: str | None = None, alg: str = "HS256") -> str:
 def _claims(user, **changes) -> dict:
     now = int(time.time())
     claims = {
-        "sub": str(user.pk), "iat": now, "exp": now + 600, "jti": uuid.uuid4().hex,
+        "sub": str(user.pk), "iat": now, "exp": now + 600, "jti": uuid.uuid4().hex, "ver": 0,
         "typ": "access", "iss": settings.JWT_ISSUER, "aud": settings.JWT_AUDIENCE,
     }  # fmt: skip
     claims.update(changes)
@@ -191,6 +192,12 @@ BAD_TOKENS = {
     "wrong type": lambda user: _forge(_claims(user, typ="refresh")),
     "missing jti": lambda user: _forge(_claims(user, jti=None)),
     "unknown user": lambda user: _forge(_claims(user, sub=str(uuid.uuid4()))),
+    "missing token version": lambda user: _forge(_claims(user, ver=None)),
+    "revoked token version": lambda user: _forge(_claims(user, ver=-1)),
+    "boolean token version": lambda user: _forge(_claims(user, ver=False)),
+    # Validly signed, but its expiry is past any date: was an OverflowError, a 500.
+    "exp beyond any date": lambda user: _forge(_claims(user, exp=10**20)),
+    "exp overflowing": lambda user: _forge(_claims(user, exp=2**70)),
 }
 
 
@@ -200,8 +207,10 @@ def test_bad_access_tokens_are_401(client, user, kind):
 
     response = client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}")
 
+    # A presented but unusable token says so (clients refresh on it), and names the scheme.
     assert response.status_code == 401
-    assert error_code(response) == "not_authenticated"
+    assert error_code(response) == "invalid_token"
+    assert response["WWW-Authenticate"] == 'Bearer error="invalid_token"'
 
 
 def test_refresh_token_used_as_access_token_is_401(client, user):
@@ -225,7 +234,9 @@ def test_no_response_leaks_a_hash(client, user, bearer):
     bodies = [
         login(client, user.email).content,
         client.get("/api/v1/auth/me", **bearer(user)).content,
-        post_json(client, "/auth/api-keys", {"name": "x"}, **bearer(user)).content,
+        post_json(
+            client, "/auth/api-keys", {"name": "x", "current_password": PASSWORD}, **bearer(user)
+        ).content,
         client.get("/api/v1/auth/api-keys", **bearer(user)).content,
     ]
     user.refresh_from_db()

@@ -132,7 +132,7 @@ def password_reset_confirm(client) -> Call:
 
 
 def email_verify(client) -> Call:
-    person = UserFactory()
+    person = UserFactory(email_verified_at=None)
     return Call(
         "post", "/auth/email/verify", "auth.email.verification_sent", actor=lambda: person,
         headers=_bearer(client, person),
@@ -152,7 +152,8 @@ def api_key_create_call(client) -> Call:
     person = UserFactory()
     return Call(
         "post", "/auth/api-keys", "auth.api_key.created", actor=lambda: person,
-        body={"name": "ci", "scope": "read+write"}, headers=_bearer(client, person),
+        body={"name": "ci", "scope": "read+write", "current_password": DEFAULT_PASSWORD},
+        headers=_bearer(client, person),
     )  # fmt: skip
 
 

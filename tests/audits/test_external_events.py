@@ -74,13 +74,12 @@ def test_a_future_occurred_at_is_refused(client, user, bearer):
 
 
 def test_an_occurred_at_without_a_time_zone_is_not_a_server_error(client, user, bearer):
-    # PRODUCT BUG: audits/services.py audit_event_external_record compares a naive datetime with
-    # timezone.now() -> TypeError -> 500. It should be read as UTC (or refused with a 422).
+    # Guards: a naive occurred_at is read as UTC (the API's only zone), never compared naive
+    # against an aware "now" (a TypeError, a 500).
     response = post_event(client, bearer(user), occurred_at="2026-01-02T03:04:05")
 
-    assert response.status_code in (201, 422), response.content
-    if response.status_code == 201:
-        assert response.json()["occurred_at"].startswith("2026-01-02T03:04:05")
+    assert response.status_code == 201, response.content
+    assert response.json()["occurred_at"] == "2026-01-02T03:04:05Z"
 
 
 @pytest.mark.parametrize(
@@ -153,9 +152,8 @@ def test_details_one_byte_over_64_kib_are_413(client, user, bearer):
 
 
 def test_non_ascii_details_are_measured_as_sent_not_as_escaped(client, user, bearer):
-    # PRODUCT BUG: audits/services.py measures canonical_json(details), which escapes every
-    # non-ASCII character to \uXXXX (6 bytes). 30,000 "é" are 60 KB of UTF-8 JSON but counted as
-    # 180 KB, so the client gets a 413 for a body well under the documented 64 KiB.
+    # Guards: the 64 KiB cap counts UTF-8 bytes as sent, not the \uXXXX escapes of the canonical
+    # form (30,000 "é" are 60 KB sent, 180 KB escaped).
     details = {"blob": "é" * 30_000}
     assert len(json.dumps(details, ensure_ascii=False).encode()) < DETAILS_MAX_BYTES
 
@@ -167,8 +165,8 @@ def test_non_ascii_details_are_measured_as_sent_not_as_escaped(client, user, bea
 def test_details_round_trip_and_verify(client, user, bearer):
     # Whatever the database does to JSON (jsonb normalises numbers, reorders keys), the sealed
     # digest must still match the row that reads back.
-    # PRODUCT BUG on PostgreSQL: 1e20 is stored by jsonb as 100000000000000000000 and reads back
-    # as an int, so details_digest no longer matches and verification reports tampering.
+    # Guards (PostgreSQL): jsonb stores 1e20 as 100000000000000000000 and reads back an int; the
+    # digest is taken over the normalised value, so verification still matches the row.
     details = {"z": 1, "a": {"big": 1e20, "small": 1.5e-7, "pi": 3.14159}, "é": ["ü", None, True]}
 
     response = post_event(client, bearer(user), details=details)
@@ -178,12 +176,14 @@ def test_details_round_trip_and_verify(client, user, bearer):
     assert report.ok, report.reason
 
 
-def test_a_nul_character_in_details_is_refused_or_stored_never_a_500(client, user, bearer):
-    # PRODUCT BUG on PostgreSQL: jsonb cannot hold \u0000, the INSERT raises DataError and the
-    # client gets a 500; a client mistake should be a 422.
+def test_a_nul_character_in_details_is_refused_never_a_500(client, user, bearer):
+    # Guards: jsonb cannot hold \u0000; the body is refused (422 nul_character) before any
+    # INSERT could raise a DataError (a 500).
     response = post_event(client, bearer(user), details={"note": "a\u0000b"})
 
-    assert response.status_code in (201, 422), response.content
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["code"] == "nul_character"
+    assert not AuditEvent.objects.exists()
     assert chain_verify().ok
 
 
@@ -205,12 +205,12 @@ def test_a_read_key_cannot_record(client, user, api_key_headers):
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
 def test_non_standard_json_numbers_in_details_are_a_client_error(client, user, bearer, value):
-    # PRODUCT BUG: Python's JSON parser accepts NaN/Infinity, pydantic lets them through
-    # dict[str, Any], and the INSERT fails (SQLite's JSON_VALID check, PostgreSQL's jsonb):
-    # a 500 for what is a malformed body (400 malformed_json, or 422).
+    # Guards: Python's JSON parser accepts NaN/Infinity; the strict parser refuses them
+    # (422 invalid_json_number) before the INSERT could fail on SQLite's or jsonb's checks.
     body = '{"action": "invoice.paid", "entity_type": "invoice", "details": {"x": ' + value + "}}"
 
     response = client.post("/api/v1/audits", body, content_type="application/json", **bearer(user))
 
-    assert response.status_code in (400, 422), response.content
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["code"] == "invalid_json_number"
     assert not AuditEvent.objects.exists()

@@ -186,8 +186,8 @@ def test_an_event_after_the_checkpoint_is_still_guarded(old_and_new):
 
 
 def test_an_event_forged_into_the_pruned_range_is_caught(old_and_new):
-    # PRODUCT BUG: audits/chain.py chain_verify walks only sequence > checkpoint, so a row
-    # inserted with a sequence the prune already removed is never checked.
+    # Guards: verification looks below the checkpoint too, so a row forged with a sequence the
+    # prune already removed is reported.
     old, _ = old_and_new
     prune("--older-than", "400d")
     AuditEvent(

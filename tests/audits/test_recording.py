@@ -17,7 +17,7 @@ from audits.services import audit_event_record
 from core import context
 from tests.audits.helpers import patch_json, post_event
 from tests.audits.tasks_for_tests import thing_audit_in_background
-from tests.support.factories import UserFactory
+from tests.support.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -154,8 +154,7 @@ def test_a_secret_posted_by_a_client_is_redacted_in_the_response_and_the_row(cli
 
 
 def test_numeric_passwords_and_pins_are_redacted_too():
-    # PRODUCT BUG: audits/services.py _looks_secret exempts every int/float value, so a numeric
-    # password, PIN or one-time code under a secret key is stored in clear.
+    # A numeric password, PIN or one-time code under a secret key is a secret all the same.
     event = audit_event_record(
         action="thing.done",
         entity_type="thing",
@@ -167,8 +166,7 @@ def test_numeric_passwords_and_pins_are_redacted_too():
 
 
 def test_a_private_key_is_redacted():
-    # PRODUCT BUG: the secret-key pattern in audits/services.py has no "private_key"/"key" form
-    # other than api_key, so a PEM private key is stored in clear.
+    # "private key" is a secret phrase, like "api key" and "signing key".
     event = audit_event_record(
         action="thing.done",
         entity_type="thing",
@@ -177,6 +175,36 @@ def test_a_private_key_is_redacted():
 
     event.refresh_from_db()
     assert event.details == {"private_key": "[redacted]"}
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["token_budget", "tokens_used", "input_tokens", "outputTokens", "prompt_hash", "content_hash",
+     "rendered_sha256", "passage", "compass", "password_changed_at", "api_key_id", "sessions"],
+)  # fmt: skip
+def test_provenance_keys_that_merely_contain_a_secret_word_are_kept(key):
+    details = {key: "kept-as-is", "nested": [{key: 42}]}
+
+    event = audit_event_record(action="thing.done", entity_type="thing", details=details)
+
+    event.refresh_from_db()
+    assert event.details == details
+    assert chain_verify().ok
+
+
+def test_a_caller_marks_extra_sensitive_keys_by_name():
+    event = audit_event_record(
+        action="thing.done",
+        entity_type="thing",
+        details={"customer_reference": "ACME-7731", "nested": {"customer_reference": "x"}},
+        sensitive_keys=frozenset({"customer_reference"}),
+    )
+
+    event.refresh_from_db()
+    assert event.details == {
+        "customer_reference": "[redacted]",
+        "nested": {"customer_reference": "[redacted]"},
+    }
 
 
 # --- where the request came from ------------------------------------------------------------------
@@ -268,7 +296,8 @@ def test_a_rolled_back_change_leaves_no_event_and_no_gap():
 def test_a_failed_api_change_leaves_no_event(client, user, bearer):
     other = UserFactory()
 
-    response = patch_json(client, "/auth/me", {"email": other.email}, **bearer(user))
+    body = {"email": other.email, "current_password": DEFAULT_PASSWORD}
+    response = patch_json(client, "/auth/me", body, **bearer(user))
 
     assert response.status_code == 409
     assert not AuditEvent.objects.exists()

@@ -218,9 +218,9 @@ def test_an_event_inserted_in_the_middle_is_caught(trail, verify):
 
 @pytest.mark.parametrize("sequence", [0, -1])
 def test_an_event_inserted_before_the_start_is_caught(trail, verify, sequence):
-    # PRODUCT BUG: audits/chain.py chain_verify walks only sequence >= 1 (or > checkpoint), so a
-    # forged row with sequence 0 or below is never looked at: verification says ok while the
-    # forged event shows in GET /audits and in the export.
+    # Guards: verification also looks for rows below the first sequence (or the checkpoint): a
+    # forged row with sequence 0 or below would otherwise show in GET /audits and the export
+    # while verification said ok.
     forged_event(sequence=sequence, like=trail[0]).save(force_insert=True)
 
     report = verify()
@@ -241,9 +241,8 @@ def test_a_faked_redaction_is_caught(trail, verify):
 
 
 def test_details_written_into_a_redacted_event_are_caught(trail, client, admin, bearer, verify):
-    # PRODUCT BUG: audits/chain.py skips the details check for redacted events entirely, so after
-    # an honest redaction anyone with database access can write any details into that row and
-    # verification stays green. A redacted event's details must be exactly {}.
+    # Guards: a redacted event's details must be exactly {}; details written into it after an
+    # honest redaction are reported as tampering.
     client.delete(f"/api/v1/audits/{trail[1].pk}", **bearer(admin))
     assert chain_verify().ok
     raw_sql(
@@ -291,9 +290,8 @@ def test_review_fields_and_recorded_at_are_outside_the_seal(trail):
     ["203.0.113.7", "2001:DB8::1", "::1", "::ffff:198.51.100.9", "fe80::1%eth0", "::1.2.3.4"],
 )
 def test_events_from_any_client_address_verify(client, user, bearer, remote_addr):
-    # PRODUCT BUG for "fe80::1%eth0": audits/services.py seals ipaddress(...).compressed, which
-    # keeps the zone ("%eth0"), but GenericIPAddressField drops it when saving, so the row never
-    # matches its own HMAC and an honest request from a link-local client reads as tampering.
+    # Guards: the sealed address is the one the row stores (no IPv6 zone such as "%eth0", which
+    # GenericIPAddressField drops), so a link-local client's event verifies.
     response = post_event(client, {**bearer(user), "REMOTE_ADDR": remote_addr})
 
     assert response.status_code == 201

@@ -13,12 +13,6 @@ _INHERITED_OUT = (
     "DJANGO_SETTINGS_MODULE",
     "ALLOWED_HOSTS",
     "SECRET_KEY",
-    # Settings modules of the parent process set these as defaults: the child picks its own.
-    "DEBUG",
-    "LOG_FORMAT",
-    "LOG_LEVEL",
-    "AUTH_COOKIE_SECURE",
-    "METRICS_TOKEN",
 )
 
 

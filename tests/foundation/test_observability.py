@@ -10,7 +10,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_health_reports_each_check_with_latency(client):
-    response = client.get("/health")
+    # The details are for operators: the metrics token (config/settings/test.py) shows them.
+    response = client.get("/health", HTTP_AUTHORIZATION="Bearer test-metrics-token")
 
     assert response.status_code == 200
     body = response.json()

@@ -144,3 +144,14 @@ def test_swagger_ui_is_served(client):
 @pytest.mark.django_db
 def test_admin_login_page_is_served(client):
     assert client.get("/admin/login/").status_code == 200
+
+
+def test_the_test_settings_pin_every_provider_whatever_the_environment(settings):
+    import tempfile
+    from pathlib import Path
+
+    assert settings.OPENAI_API_KEY == ""
+    assert settings.OPENAI_BASE_URL == "http://127.0.0.1:9/v1"
+    assert settings.MAILERS["default"]["BACKEND"].endswith("locmem.EmailBackend")
+    assert Path(settings.MEDIA_ROOT).is_relative_to(tempfile.gettempdir())
+    assert Path(settings.MEDIA_ROOT).name.startswith("parecer-test-media-")

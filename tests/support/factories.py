@@ -1,6 +1,7 @@
 """factory-boy factories for real rows."""
 
 import factory
+from django.utils import timezone
 
 from accounts.models import Role, User
 
@@ -15,6 +16,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     full_name = factory.Sequence(lambda n: f"Person {n}")
     role = Role.USER
     is_active = True
+    # Verified by default: API keys need a verified address. Tests about unverified accounts
+    # pass email_verified_at=None (or register through the API).
+    email_verified_at = factory.LazyFunction(timezone.now)
 
     @classmethod
     def _create(cls, model_class, *args, password: str = DEFAULT_PASSWORD, **kwargs):
