@@ -31,15 +31,20 @@ class ProdServer:
 
     def manage(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         """Run a management command under the server's settings and environment."""
-        return subprocess.run(
+        done = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
             text=True,
             timeout=timeout,
-            check=True,
+            check=False,
         )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"manage.py {args[0]} failed ({done.returncode}):\n{done.stderr[-3000:]}"
+            )
+        return done
 
 
 def free_port() -> int:
