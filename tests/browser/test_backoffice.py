@@ -132,3 +132,22 @@ def test_api_docs_authorize_and_try_get_me(open_page, seed):
     assert f'"email": "{seed.emails["person"]}"' in body
     assert '"role": "user"' in body
     page.check("swagger-try-me")
+
+
+def test_sign_in_refusal_then_sign_in_and_out(open_page, seed):
+    page = open_page("sign-in")
+    page.visit("/admin/login/", "login")
+    page.page.fill("input[name=username]", seed.emails["staff"])
+    page.page.fill("input[name=password]", "not-the-password")
+    page.page.click("#login-form button[type=submit]")
+    page.page.wait_for_selector("text=E-mail or password is incorrect.")
+    page.check("login-refused")
+
+    page.sign_in(seed.emails["staff"], seed.password)
+    # The theme's account menu posts this form; submitting it is what its "Log out" does.
+    page.page.evaluate("document.getElementById('logout-form').submit()")
+    page.page.wait_for_url("**/admin/logout/")
+    page.check("logged-out")
+    page.page.goto(page.base_url + "/admin/", wait_until="networkidle")
+    assert "/admin/login/" in page.page.url
+    page.check("after-logout")
