@@ -1,11 +1,12 @@
 """Routers of the accounts domain: /auth (one's own account and credentials) and /users (admin)."""
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from ninja import Query, Router, Status
+from ninja import Body, Query, Router, Status
 from ninja.pagination import paginate
 from ninja.utils import check_csrf
 
@@ -159,6 +160,22 @@ def me_update(request: HttpRequest, payload: schemas.MeUpdateIn):
         email=payload.email,
         current_password=payload.current_password,
     )
+
+
+@auth_router.get("/me/preferences", response={200: dict[str, Any], 401: ErrorOut})
+@any_user
+def preferences_get(request: HttpRequest):
+    """Your preferences: a JSON object your frontend owns (theme, defaults, ...)."""
+    return request.auth.preferences
+
+
+@auth_router.put(
+    "/me/preferences", response={200: dict[str, Any], 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
+)
+@person_only
+def preferences_put(request: HttpRequest, payload: Body[dict[str, Any]]):
+    """Replace your preferences with this JSON object (at most 16 KiB)."""
+    return profile.preferences_replace(user=request.auth, preferences=payload)
 
 
 @auth_router.post("/password/change", response={204: None, 403: ErrorOut})

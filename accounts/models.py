@@ -51,6 +51,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Carried in every access token and compared on each request: raising it revokes every
     # access token issued before (logout everywhere, password change and reset).
     token_version = models.PositiveIntegerField(default=0, editable=False)
+    # A frontend's own settings for this person (theme, defaults); opaque to the backend, <= 16 KiB.
+    preferences = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -11,7 +11,7 @@ this file), with the two functions below, which work on migration-time (historic
         lambda apps, schema: permissions_grant(apps, group="Staff", permissions=STAFF),
         lambda apps, schema: permissions_revoke(apps, group="Staff", permissions=STAFF),
     )
-    # dependencies: ("accounts", "0003_role_groups") and the app's own model migration
+    # dependencies: ("accounts", "0004_role_groups") and the app's own model migration
 """
 
 from django.contrib.auth.management import create_permissions

@@ -12,6 +12,9 @@
 #   BENCH_REPEAT=2              runs per scenario, the best (highest req/s) is printed: other jobs
 #                               on this host steal CPU, so a single run can be far off
 #   BENCH_PORT=8100
+#   BENCH_DATABASE=parecer_bench, BENCH_REDIS_DB=2   (another database when several people bench)
+#   BENCH_UPLOAD_RSS=1          after the rows, 20 clients upload 25 MiB each at once while each
+#                               worker's RSS is sampled (scripts/bench/upload_rss.py)
 # Numbers are with the app's access log at LOG_LEVEL=WARNING (no line per request); the
 # health_live_log_info row restarts the server at LOG_LEVEL=INFO to show what logging costs.
 # See docs/performance.md.
@@ -36,7 +39,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n 16384 2>/dev/null || true
 
 # Strong throwaway secrets, generated once and kept: the seeded audit chain is sealed with
 # AUDIT_HMAC_KEY, so a new key means a new database.
-db=parecer_bench
+db=${BENCH_DATABASE:-parecer_bench}
 psql_admin() { psql -q -X -h 127.0.0.1 -U postgres -d postgres "$@"; }
 mkdir -p "$state"
 if [ ! -f "$state/env" ]; then
@@ -63,6 +66,7 @@ eval "$fixtures"
 login_body=$state/login.json
 printf '{"email": "%s", "password": "%s"}\n' "$BENCH_EMAIL" "$BENCH_PASSWORD" > "$login_body"
 event_body=scripts/bench/audit_event.json
+render_body=scripts/bench/prompt_render.json  # 5 variables for the 3-message bench prompt
 
 server=""
 server_log_level=""
@@ -101,9 +105,11 @@ rss_mib() {  # gunicorn master + its workers
 }
 
 run_wrk() {  # method path header body conns seconds [--latency]
-  local threads=2
+  local threads=2 upload=""
   [ "$5" -lt 2 ] && threads=1
-  BENCH_METHOD=$1 BENCH_HEADER_1=$3 BENCH_BODY_FILE=$4 \
+  # A body "upload:<bytes>" is a multipart file upload, made unique per request (no dedup).
+  if [[ $4 == upload:* ]]; then upload=${4#upload:}; set -- "$1" "$2" "$3" "" "$5" "$6"; fi
+  BENCH_METHOD=$1 BENCH_HEADER_1=$3 BENCH_BODY_FILE=$4 BENCH_UPLOAD_BYTES=$upload \
     timeout $(($6 + 60)) wrk -t"$threads" -c"$5" -d"$6s" --timeout 10s -s scripts/bench/report.lua "$base$2" 2>&1 || true
 }
 
@@ -118,6 +124,10 @@ scenarios=(
   "audits_list_p1|GET|/api/v1/audits?action=invoice.paid|Authorization: Bearer $BENCH_JWT||64|$duration"
   "audits_list_p1000|GET|/api/v1/audits?action=invoice.paid&page=1000|Authorization: Bearer $BENCH_JWT||64|$duration"
   "audits_create|POST|/api/v1/audits|X-API-Key: $BENCH_API_KEY|$event_body|64|$duration"
+  "prompt_resolve|GET|/api/v1/prompts/$BENCH_PROMPT|Authorization: Bearer $BENCH_JWT||64|$duration"
+  "prompt_render|POST|/api/v1/prompts/$BENCH_PROMPT/render|Authorization: Bearer $BENCH_JWT|$render_body|64|$duration"
+  "files_upload_1mib|POST|/api/v1/files|Authorization: Bearer $BENCH_JWT|upload:1048576|16|$duration"
+  "files_download_1mib|GET|/api/v1/files/$BENCH_FILE_ID/content|Authorization: Bearer $BENCH_JWT||16|$duration"
   "health_live_log_info|GET|/health/live|||64|$duration|INFO"
 )
 
@@ -149,7 +159,13 @@ for row in "${scenarios[@]}"; do
     "$(rss_mib)" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$report"
   [ -z "$sample" ] || echo "    first non-2xx: ${sample#FIRST_NON2XX }" | tee -a "$report"
 done
+if [ "${BENCH_UPLOAD_RSS:-1}" = 1 ] && [[ files_upload_rss =~ $filter ]]; then
+  [ -n "$server" ] || start_server WARNING
+  "$py" scripts/bench/upload_rss.py --base "$base" --token "$BENCH_JWT" --server-pid "$server" \
+    --clients 20 --megabytes 25 | tee -a "$report"
+fi
 stop_server
+PYTHONPATH=. "$py" scripts/bench/setup.py --files-cleanup >/dev/null
 
 if [[ audits_create =~ $filter ]]; then
   if verify=$("$py" manage.py audit_verify 2>&1); then

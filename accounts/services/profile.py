@@ -157,3 +157,34 @@ def _address_mail_allowed(*, email: str) -> bool:
     except TooManyRequests:
         return False
     return True
+
+
+PREFERENCES_MAX_BYTES = 16 * 1024
+
+
+def preferences_replace(*, user: User, preferences: dict) -> dict:
+    """Replace one's own preferences (a JSON object a frontend owns, at most 16 KiB encoded)."""
+    import json
+
+    size = len(json.dumps(preferences, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    if size > PREFERENCES_MAX_BYTES:
+        raise InvalidInput(
+            f"Preferences may take at most {PREFERENCES_MAX_BYTES} bytes as JSON ({size} given).",
+            code="preferences_too_large",
+            details=[{"field": "body", "in": "body", "reason": f"{size} bytes", "type": "size"}],
+        )
+    before = user.preferences or {}
+    changed = sorted(
+        k for k in set(before) | set(preferences) if before.get(k) != preferences.get(k)
+    )
+    with transaction.atomic():
+        user.preferences = preferences
+        user.save(update_fields=["preferences", "updated_at"])
+        # The names of the changed keys, not their values: preferences are the frontend's business.
+        audit_event_record(
+            action="user.preferences.updated",
+            entity_type="user",
+            entity_id=user.pk,
+            details={"changed_keys": changed[:50], "bytes": size},
+        )
+    return user.preferences

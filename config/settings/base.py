@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "config.middleware.ApiErrorEnvelopeMiddleware",
+    # Before CSRF and authentication, which may parse the body: uploads stream from the first byte.
+    "files.receiving.UploadStreamingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -247,7 +249,34 @@ AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=True)
 AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="dev-audit-hmac-key-change-me-0123456789ab")
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Files: fallbacks while the configuration registry (prompts) has not landed (files/limits.py).
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+STORAGE_QUOTA_BYTES = env.int("STORAGE_QUOTA_BYTES", default=1024 * 1024 * 1024)
+UPLOAD_ALLOWED_TYPES = env.list(
+    "UPLOAD_ALLOWED_TYPES",
+    default=[
+        "text/plain",
+        "text/markdown",
+        "text/csv",
+        "application/json",
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "image/png",
+        "image/jpeg",
+        "image/webp",
+    ],
+)
+# Caps on extraction of hostile documents (files/extraction.py runs in a child process).
+FILES_EXTRACT_TIMEOUT = env.int("FILES_EXTRACT_TIMEOUT", default=60)
+FILES_EXTRACT_MEMORY_BYTES = env.int("FILES_EXTRACT_MEMORY_BYTES", default=1024 * 1024 * 1024)
+FILES_EXTRACT_MAX_PAGES = env.int("FILES_EXTRACT_MAX_PAGES", default=2000)
+FILES_TEXT_MAX_CHARS = env.int("FILES_TEXT_MAX_CHARS", default=2_000_000)
+FILES_DOCX_MAX_UNCOMPRESSED = env.int("FILES_DOCX_MAX_UNCOMPRESSED", default=200 * 1024 * 1024)
+FILES_ZIP_MAX_RATIO = env.int("FILES_ZIP_MAX_RATIO", default=100)
+FILES_IMAGE_MAX_PIXELS = env.int("FILES_IMAGE_MAX_PIXELS", default=50_000_000)
+# A file still uploaded/processing this long after its last change is re-enqueued (worker died).
+FILES_STUCK_AFTER = env.int("FILES_STUCK_AFTER", default=600)
+FILES_EXTRACT_MAX_ATTEMPTS = env.int("FILES_EXTRACT_MAX_ATTEMPTS", default=3)
 # The LLM (analyses/llm/): any OpenAI-compatible server. An empty key means "not configured".
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")  # empty: the SDK's (api.openai.com)
@@ -260,14 +289,22 @@ OPENAI_API_STYLE = env.str("OPENAI_API_STYLE", default="chat")  # chat | respons
 # --- Request bodies ---------------------------------------------------------------------------
 # JSON bodies above this are refused with 413; file uploads stream separately (files app).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("REQUEST_MAX_BYTES", default=1024 * 1024)
+# Uploads spool to disk from the first byte (files/upload_handler.py; the only handler is the
+# temporary-file one). Not 0: under ASGI this also sizes the body's SpooledTemporaryFile, and 0
+# there means "never roll over to disk".
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default=None)
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 
 # --- Files, static, e-mail ----------------------------------------------------------------------
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "/media/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATIC_URL = "/static/"
+from config.storage_settings import default_storage_from_env  # noqa: E402
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": default_storage_from_env(env),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # WhiteNoise serves /static/ from the process itself. On the embedded defaults it reads the apps'

@@ -1,4 +1,5 @@
 -- wrk script: the request shape comes from the environment; done() prints one machine-readable line
+math.randomseed(os.time())
 --   RESULT <requests> <req/s> <p50 ms> <p95 ms> <p99 ms> <non-2xx> <socket errors>
 -- BENCH_METHOD (GET), BENCH_BODY_FILE or BENCH_BODY (JSON body, sent as application/json),
 -- BENCH_HEADER_1..3 ("Name: value").
@@ -21,10 +22,30 @@ for i = 1, 3 do
   end
 end
 
+-- BENCH_UPLOAD_BYTES: POST a multipart upload (field "file") of that many bytes, unique per
+-- request (a per-thread counter in the first line), so every request stores a new file.
+local upload_bytes = tonumber(os.getenv("BENCH_UPLOAD_BYTES") or "")
+if upload_bytes then
+  local boundary = "ParecerBenchBoundary7d1"
+  local line = "lorem ipsum dolor sit amet, consectetur adipiscing elit\n"
+  local filler = string.rep(line, math.ceil(upload_bytes / #line)):sub(1, upload_bytes - 64)
+  local head = "--" .. boundary .. '\r\nContent-Disposition: form-data; name="file"; filename="bench.txt"'
+    .. "\r\nContent-Type: text/plain\r\n\r\n"
+  local tail = "\r\n--" .. boundary .. "--\r\n"
+  wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. boundary
+  local sent = 0
+  request = function()
+    sent = sent + 1
+    local unique = string.format("%-63s\n", string.format("bench %s %d %d", tostring(thread_id), sent, os.time()))
+    return wrk.format(nil, nil, nil, head .. unique .. filler .. tail)
+  end
+end
+
 -- wrk's own summary.errors.status counts only >= 400; count every non-2xx per thread instead.
 local threads = {}
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("thread_id", #threads .. "-" .. math.random(1000000000))
 end
 
 function init(args)

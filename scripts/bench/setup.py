@@ -64,7 +64,38 @@ def bench_api_key(user: User) -> str:
     return key
 
 
+def bench_file(user: User) -> str:
+    """A 1 MiB text file of the bench user for the download row (the same bytes every run)."""
+    import hashlib
+
+    from files.models import File
+    from tests.support.files_factories import file_create
+
+    data = (b"Parecer download benchmark line of text.\n" * 30000)[: 1024 * 1024]
+    existing = File.objects.filter(owner=user, sha256=hashlib.sha256(data).hexdigest()).first()
+    return str((existing or file_create(owner=user, data=data, name="download.txt")).pk)
+
+
+def files_cleanup(user: User) -> None:
+    """Remove what the upload rows stored (rows, blobs, their queued extraction tasks)."""
+    from django_tasks_db.models import DBTaskResult
+
+    from files.blobs import blob_delete
+    from files.models import File
+
+    keep = bench_file(user)
+    for file_id, key in (
+        File.objects.filter(owner=user).exclude(pk=keep).values_list("pk", "storage_key")
+    ):
+        blob_delete(key=key)
+        File.objects.filter(pk=file_id).delete()
+    DBTaskResult.objects.filter(task_path="files.tasks.file_extract").delete()
+
+
 user = bench_user()
+if "--files-cleanup" in sys.argv:
+    files_cleanup(user)
+    sys.exit(0)
 token, ttl = access_token_issue(user_id=user.pk, token_version=user.token_version)
 key = bench_api_key(user)
 
@@ -76,7 +107,29 @@ if wanted > have:
     have = AuditEvent.objects.count()
 invoice_paid = AuditEvent.objects.filter(action="invoice.paid").count()
 
+
+def bench_prompt() -> str:
+    """The prompt the resolve and render scenarios use: 3 messages, 5 variables, production
+    (created as the operator: a staff user may not move production)."""
+    from prompts.models import Prompt
+    from prompts.services.prompts import prompt_create
+
+    slug = "bench-review"
+    if not Prompt.objects.filter(slug=slug).exists():
+        from tests.support.prompts_factories import version_content
+
+        prompt_create(
+            slug=slug, name="Bench review", actor=None, tags=["bench"],
+            version=version_content(note="bench"), labels=["production"],
+        )  # fmt: skip
+    return slug
+
+
+prompt_slug = bench_prompt()
+
 print(f"export BENCH_JWT='{token}' BENCH_JWT_TTL='{ttl}'")
 print(f"export BENCH_API_KEY='{key}'")
 print(f"export BENCH_EMAIL='{EMAIL}' BENCH_PASSWORD='{PASSWORD}'")
+print(f"export BENCH_FILE_ID='{bench_file(user)}'")
 print(f"export BENCH_AUDIT_ROWS='{have}' BENCH_AUDIT_INVOICE_PAID='{invoice_paid}'")
+print(f"export BENCH_PROMPT='{prompt_slug}'")

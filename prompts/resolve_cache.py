@@ -1,0 +1,89 @@
+"""The shared cache of label resolutions: (slug, label) -> the resolved version, as a snapshot.
+
+The snapshot is plain values (the version's and prompt's columns, the prompt's labels, its latest
+number, the author's e-mail), not a pickled model graph: loading it is the only work a cached
+resolve adds to a request, and plain values load several times faster than model instances with
+their prefetched relations. Versions never change; label moves, new versions, metadata edits,
+archive and restore drop every entry of the prompt, inside their transaction and again on commit.
+"""
+
+import structlog
+from django.core.cache import cache
+from django.db import transaction
+
+from prompts.models import LATEST, Prompt, PromptLabel, PromptVersion
+
+logger = structlog.get_logger("parecer.prompts")
+
+PREFIX = "prompts:resolve:v2:"
+# Backstop only (writes drop the keys); bounds a read that raced a write.
+SECONDS = 300
+DEFAULT_LABEL_KEY = "@default"  # neither label nor version: production, else latest
+_VERSION_COLUMNS = [field.attname for field in PromptVersion._meta.concrete_fields]
+_PROMPT_COLUMNS = [field.attname for field in Prompt._meta.concrete_fields]
+
+
+def _key(slug: str, label: str | None) -> str:
+    return f"{PREFIX}{slug}:{label or DEFAULT_LABEL_KEY}"
+
+
+def _snapshot(version: PromptVersion) -> dict:
+    from prompts.selectors import labels_of
+
+    prompt = version.prompt
+    return {
+        "version": [getattr(version, column) for column in _VERSION_COLUMNS],
+        "prompt": [getattr(prompt, column) for column in _PROMPT_COLUMNS],
+        "labels": labels_of(prompt),
+        "latest": getattr(prompt, "latest_number", None),
+        "author": version.author.email if version.author_id and version.author else None,
+    }
+
+
+def _restore(snapshot: dict) -> PromptVersion:
+    prompt = Prompt.from_db("default", _PROMPT_COLUMNS, snapshot["prompt"])
+    prompt.latest_number = snapshot["latest"]
+    prompt.label_numbers = snapshot["labels"]
+    version = PromptVersion.from_db("default", _VERSION_COLUMNS, snapshot["version"])
+    version.prompt = prompt
+    version.author_email = snapshot["author"]
+    return version
+
+
+def resolve_cache_get(*, slug: str, label: str | None) -> PromptVersion | None:
+    """The cached resolution, or None (also when the cache is down: reads fall back to the DB)."""
+    try:
+        snapshot = cache.get(_key(slug, label))
+    except Exception as exc:
+        logger.warning("prompt_cache_failed", error=str(exc)[:200])
+        return None
+    return None if snapshot is None else _restore(snapshot)
+
+
+def resolve_cache_set(*, slug: str, label: str | None, version: PromptVersion) -> None:
+    try:
+        cache.set(_key(slug, label), _snapshot(version), SECONDS)
+    except Exception as exc:
+        logger.warning("prompt_cache_failed", error=str(exc)[:200])
+
+
+def resolve_cache_forget(*, slug: str, labels: set[str] | frozenset[str] = frozenset()) -> None:
+    """Drop every cached resolution of a prompt: the default, ``latest`` and each label."""
+    names = {DEFAULT_LABEL_KEY, LATEST, *labels}
+    names |= set(PromptLabel.objects.filter(prompt__slug=slug).values_list("name", flat=True))
+    try:
+        cache.delete_many([_key(slug, name) for name in names])
+    except Exception as exc:
+        logger.warning("prompt_cache_failed", error=str(exc)[:200])
+
+
+def resolve_cache_forget_around_commit(
+    *, slug: str, labels: set[str] | frozenset[str] = frozenset()
+) -> None:
+    """Inside a write's transaction: drop the prompt's cached resolutions now and again on commit.
+
+    Now, so this transaction's own later reads miss the cache; on commit, because a concurrent
+    reader may have cached the old rows in between. After commit, every process reads the new rows.
+    """
+    resolve_cache_forget(slug=slug, labels=labels)
+    transaction.on_commit(lambda: resolve_cache_forget(slug=slug, labels=labels))

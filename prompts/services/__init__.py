@@ -1,0 +1,1 @@
+"""Writes of the prompts domain, one module per workflow: prompts, versions, labels, transfer."""
