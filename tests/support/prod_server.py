@@ -6,6 +6,7 @@ database and cache the caller names. Ports come from ``TEST_SERVER_PORTS`` (``81
 """
 
 import os
+import random
 import secrets
 import shlex
 import socket
@@ -48,8 +49,10 @@ class ProdServer:
 
 
 def free_port() -> int:
+    """A port of the range nobody listens on now, picked at random: two suites starting servers
+    at once rarely pick the same one, and ``production_server`` retries when they do."""
     low, high = (int(part) for part in os.environ.get("TEST_SERVER_PORTS", "8160-8169").split("-"))
-    for port in range(low, high + 1):
+    for port in random.sample(range(low, high + 1), high - low + 1):
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
@@ -76,19 +79,33 @@ def _bench_environment(state_dir: Path, overrides: dict[str, str]) -> dict[str, 
     return {name: value for name, value in env.items() if value is not None}
 
 
-def _wait_until_live(base_url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
+def _wait_until_live(base_url: str, process: subprocess.Popen, log: Path) -> bool:
+    """True once this gunicorn listens and answers; False when its port was taken meanwhile."""
+    port = base_url.rsplit(":", 1)[1]
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
+        text = log.read_text()
+        if "Connection in use" in text:
+            return False
         if process.poll() is not None:
-            raise RuntimeError(
-                f"gunicorn exited ({process.returncode}):\n{log.read_text()[-3000:]}"
-            )
-        try:
-            with urllib.request.urlopen(f"{base_url}/health/live", timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer within 60 s:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"gunicorn exited ({process.returncode}):\n{text[-3000:]}")
+        if f"Listening at: http://127.0.0.1:{port}" in text:
+            try:
+                with urllib.request.urlopen(f"{base_url}/health/live", timeout=2):
+                    return True
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer within 90 s:\n{log.read_text()[-3000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextmanager
@@ -96,7 +113,6 @@ def production_server(
     tmp_dir: Path, *, database_url: str, redis_url: str = "", migrate: bool = False
 ) -> Iterator[ProdServer]:
     """collectstatic (and optionally migrate), then gunicorn; stopped on exit."""
-    port = free_port()
     env = _bench_environment(
         tmp_dir,
         {
@@ -104,31 +120,35 @@ def production_server(
             "STATIC_ROOT": str(tmp_dir / "static"),
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
-            "BIND": f"127.0.0.1:{port}",
             "WEB_CONCURRENCY": "2",
             "PROMETHEUS_MULTIPROC_DIR": str(tmp_dir / "metrics"),
             "THROTTLE_LOGIN": os.environ.get("THROTTLE_LOGIN", "1000/min"),
         },
     )
-    server = ProdServer(base_url=f"http://127.0.0.1:{port}", env=env, log=tmp_dir / "gunicorn.log")
-    server.manage("collectstatic", "--noinput", "-v0")
+    setup = ProdServer(base_url="", env=env, log=tmp_dir / "gunicorn.log")
+    setup.manage("collectstatic", "--noinput", "-v0")
     if migrate:
-        server.manage("migrate", "--noinput", "-v0", timeout=300)
-    with server.log.open("w") as log:
-        process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "config/gunicorn.py"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        setup.manage("migrate", "--noinput", "-v0", timeout=300)
+    for _attempt in range(5):
+        port = free_port()
+        server = ProdServer(
+            base_url=f"http://127.0.0.1:{port}",
+            env={**env, "BIND": f"127.0.0.1:{port}"},
+            log=tmp_dir / "gunicorn.log",
         )
-    try:
-        _wait_until_live(server.base_url, process, server.log)
-        yield server
-    finally:
-        process.terminate()
+        with server.log.open("w") as log:
+            process = subprocess.Popen(
+                [str(BIN / "gunicorn"), "-c", "config/gunicorn.py"],
+                cwd=ROOT,
+                env=server.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            if not _wait_until_live(server.base_url, process, server.log):
+                continue  # another server took the port first: try another
+            yield server
+            return
+        finally:
+            _stop(process)
+    raise RuntimeError("no free port stayed free for gunicorn (TEST_SERVER_PORTS)")
