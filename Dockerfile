@@ -20,7 +20,8 @@ RUN gen() { python -c 'import secrets; print(secrets.token_urlsafe(64))'; } \
        python manage.py collectstatic --noinput -v0 \
     && mkdir -p /app/media && chown -R parecer:parecer /app/media /app/staticfiles
 USER parecer
-EXPOSE 8000
+# 8001: liveness, answered by the gunicorn master (config/liveness.py)
+EXPOSE 8000 8001
 HEALTHCHECK --interval=15s --timeout=3s --retries=3 \
-  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=2)"
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8001/health/live', timeout=2)"
 CMD ["gunicorn", "-c", "config/gunicorn.py"]

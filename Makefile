@@ -36,6 +36,9 @@ run: install  ## migrate, ensure an admin, then serve the API + one task worker 
 test: install  ## the whole suite (embedded defaults, or DATABASE_URL / REDIS_URL when set)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+test-faults: install  ## the fault suite: gunicorn on its own PostgreSQL + Redis, broken under load (~3 min)
+	$(PY) scripts/faults/run.py
+
 browser-setup: install  ## Debian's chromium for the browser suite (as root, no prompt); never `playwright install`
 	@command -v chromium >/dev/null || { \
 	  export DEBIAN_FRONTEND=noninteractive; \
@@ -68,4 +71,4 @@ bench-ab: install  ## A/B: make bench's scenarios against BASE=<git ref> and thi
 clean:  ## remove the virtual environment and local state
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .run .bench .artifacts
 
-.PHONY: help install lock run test browser-setup test-browser lint format serve bench bench-ab clean
+.PHONY: help install lock run test test-faults browser-setup test-browser lint format serve bench bench-ab clean

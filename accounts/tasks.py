@@ -3,6 +3,7 @@
 
 from django.conf import settings
 
+from core.task_effects import effect_once
 from core.tasks import background_task, periodic
 
 
@@ -25,8 +26,14 @@ def password_reset_email_send(*, user_id: str) -> dict:
     if user is None:
         return {"sent": False}
     uid, token = password_reset_link_parts(user=user)
-    emails.link_email_send(user=user, kind="password_reset", uid=uid, token=token)
-    return {"sent": True}
+    # Once per request, even if the task re-runs after its worker died (core.task_effects).
+    sent = effect_once(
+        name="email",
+        perform=lambda: emails.link_email_send(
+            user=user, kind="password_reset", uid=uid, token=token
+        ),
+    )
+    return {"sent": sent}
 
 
 @background_task()
@@ -40,8 +47,13 @@ def email_verification_send(*, user_id: str) -> dict:
     if user is None:
         return {"sent": False}
     uid, token = email_verification_link_parts(user=user)
-    emails.link_email_send(user=user, kind="email_verification", uid=uid, token=token)
-    return {"sent": True}
+    sent = effect_once(
+        name="email",
+        perform=lambda: emails.link_email_send(
+            user=user, kind="email_verification", uid=uid, token=token
+        ),
+    )
+    return {"sent": sent}
 
 
 @background_task()
@@ -50,9 +62,12 @@ def email_change_notice_send(*, user_id: str, old_email: str, new_email: str) ->
     the change, this is how the owner finds out."""
     from accounts import emails
 
-    emails.template_email_send(
-        to=old_email,
-        kind="email_changed",
-        values={"old_email": old_email, "new_email": new_email},
+    sent = effect_once(
+        name="email",
+        perform=lambda: emails.template_email_send(
+            to=old_email,
+            kind="email_changed",
+            values={"old_email": old_email, "new_email": new_email},
+        ),
     )
-    return {"sent": True}
+    return {"sent": sent}

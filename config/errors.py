@@ -6,9 +6,11 @@ that Django or ninja built without raising, like 405). Nothing else formats erro
 """
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+import sentry_sdk
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -18,12 +20,15 @@ from django.http.request import RawPostDataException
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
+from config.postgres.breaker import DatabaseCircuitOpen, retry_after_header
 from core import context
 from core.errors import DomainError
 
 logger = structlog.get_logger("parecer.errors")
 
 RETRY_AFTER_OUTAGE = "5"
+# A timed-out statement or lock wait: the contention is usually gone by then.
+RETRY_AFTER_TIMEOUT = "2"
 
 CODE_BY_STATUS = {
     400: "bad_request",
@@ -106,71 +111,124 @@ def _validation_details(errors: list[dict]) -> list[dict]:
     return details
 
 
-def response_for_exception(exc: BaseException) -> JsonResponse:
-    """Map any exception to its enveloped response (never a traceback)."""
-    if isinstance(exc, DomainError):
+# SQLSTATEs of a bounded wait that ran out: 57014 query_canceled (statement_timeout),
+# 55P03 lock_not_available (lock_timeout). Matched on the code, never the message text.
+DATABASE_TIMEOUT_SQLSTATES = frozenset({"57014", "55P03"})
+
+
+def _is_database_timeout(exc: BaseException) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) in DATABASE_TIMEOUT_SQLSTATES
+
+
+def _domain_error(exc: DomainError) -> JsonResponse:
+    return error_response(
+        status=exc.status,
+        code=exc.code,
+        message=exc.message,
+        details=exc.details,
+        headers=exc.headers,
+    )
+
+
+def _throttled(exc: Throttled) -> JsonResponse:
+    wait = max(int(exc.wait or 1), 1)
+    return error_response(
+        status=429, message="Too many requests.", headers={"Retry-After": str(wait)}
+    )
+
+
+def _http_error(exc: HttpError) -> JsonResponse:
+    if isinstance(exc.__cause__, DomainError):  # raised by the strict parser, wrapped by ninja
+        return response_for_exception(exc.__cause__)
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
         return error_response(
-            status=exc.status,
-            code=exc.code,
-            message=exc.message,
-            details=exc.details,
-            headers=exc.headers,
+            status=400, code="malformed_json", message="The request body is not valid JSON."
         )
-    if isinstance(exc, ValidationError):
-        return error_response(
+    return error_response(status=exc.status_code, message=str(exc))
+
+
+def _database_timeout(exc: BaseException) -> JsonResponse:
+    logger.warning("database_timeout", sqlstate=exc.__cause__.sqlstate)
+    return error_response(
+        status=503,
+        code="database_timeout",
+        message="The database took too long to answer; try again shortly.",
+        headers={"Retry-After": RETRY_AFTER_TIMEOUT},
+    )
+
+
+def _database_outage(exc: BaseException) -> JsonResponse:
+    if not isinstance(exc, DatabaseCircuitOpen):  # the breaker refusing is not news
+        logger.error("database_unavailable", error=str(exc).splitlines()[0][:200])
+    return error_response(
+        status=503,
+        code="database_unavailable",
+        message="The database is unavailable; try again shortly.",
+        headers={"Retry-After": retry_after_header(exc, default=int(RETRY_AFTER_OUTAGE))},
+    )
+
+
+def _cache_outage(exc: BaseException) -> JsonResponse:
+    logger.error("cache_unavailable", error=str(exc)[:200])
+    return error_response(
+        status=503,
+        code="cache_unavailable",
+        message="The cache is unavailable; try again shortly.",
+        headers={"Retry-After": RETRY_AFTER_OUTAGE},
+    )
+
+
+def _unexpected(exc: BaseException) -> JsonResponse:
+    logger.error("unhandled_exception", exc_info=exc)
+    sentry_sdk.capture_exception(exc)  # a no-op unless SENTRY_DSN is set
+    return error_response(status=500, message="An unexpected error occurred.")
+
+
+def _fixed(status: int, message: str, code: str | None = None) -> Callable[..., JsonResponse]:
+    return lambda exc: error_response(status=status, code=code, message=message)
+
+
+# Exception -> response, first match wins (so a subclass goes above its base). A row is
+# (exception classes, predicate or None, responder).
+EXCEPTION_RESPONSES: tuple[
+    tuple[tuple[type[BaseException], ...], Callable[[BaseException], bool] | None, Callable], ...
+] = (
+    ((DomainError,), None, _domain_error),
+    (
+        (ValidationError,),
+        None,
+        lambda exc: error_response(
             status=422,
             message="The request is not valid.",
             details=_validation_details(exc.errors),
-        )
-    if isinstance(exc, Throttled):
-        wait = int(exc.wait or 1)
-        return error_response(
-            status=429, message="Too many requests.", headers={"Retry-After": str(max(wait, 1))}
-        )
-    if isinstance(exc, AuthenticationError):
-        return error_response(
-            status=401, message="Authentication credentials are missing or invalid."
-        )
-    if isinstance(exc, HttpError):
-        if isinstance(exc.__cause__, DomainError):  # raised by the strict parser, wrapped by ninja
-            return response_for_exception(exc.__cause__)
-        if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
-            return error_response(
-                status=400, code="malformed_json", message="The request body is not valid JSON."
-            )
-        return error_response(status=exc.status_code, message=str(exc))
-    if isinstance(exc, RequestDataTooBig):
-        return error_response(status=413, message="The request body is too large.")
-    if isinstance(exc, RawPostDataException):
-        # A form body already consumed as a form (by the CSRF check) where a JSON body was expected.
-        return error_response(status=415, message="This endpoint takes application/json.")
-    if isinstance(exc, SuspiciousOperation):
-        return error_response(status=400, message="The request was refused as malformed.")
-    if isinstance(exc, Http404):
-        return error_response(status=404, message="Not found.")
-    if isinstance(exc, DjangoPermissionDenied):
-        return error_response(status=403, message="You do not have permission to do this.")
-    if isinstance(exc, DATABASE_OUTAGE_ERRORS):
-        logger.error("database_unavailable", error=str(exc).splitlines()[0][:200])
-        return error_response(
-            status=503,
-            code="database_unavailable",
-            message="The database is unavailable; try again shortly.",
-            headers={"Retry-After": RETRY_AFTER_OUTAGE},
-        )
-    if CACHE_ERRORS and isinstance(exc, CACHE_ERRORS):
-        logger.error("cache_unavailable", error=str(exc)[:200])
-        return error_response(
-            status=503,
-            code="cache_unavailable",
-            message="The cache is unavailable; try again shortly.",
-            headers={"Retry-After": RETRY_AFTER_OUTAGE},
-        )
-    if isinstance(exc, DatabaseError):
-        logger.exception("database_error")
-        return error_response(status=500, message="An unexpected error occurred.")
-    logger.error("unhandled_exception", exc_info=exc)
-    return error_response(status=500, message="An unexpected error occurred.")
+        ),
+    ),
+    ((Throttled,), None, _throttled),
+    (
+        (AuthenticationError,),
+        None,
+        _fixed(401, "Authentication credentials are missing or invalid."),
+    ),
+    ((HttpError,), None, _http_error),
+    ((RequestDataTooBig,), None, _fixed(413, "The request body is too large.")),
+    # A form body already consumed as a form (by the CSRF check) where a JSON body was expected.
+    ((RawPostDataException,), None, _fixed(415, "This endpoint takes application/json.")),
+    ((SuspiciousOperation,), None, _fixed(400, "The request was refused as malformed.")),
+    ((Http404,), None, _fixed(404, "Not found.")),
+    ((DjangoPermissionDenied,), None, _fixed(403, "You do not have permission to do this.")),
+    ((OperationalError,), _is_database_timeout, _database_timeout),
+    (DATABASE_OUTAGE_ERRORS, None, _database_outage),
+    (CACHE_ERRORS, None, _cache_outage),
+    ((DatabaseError,), None, lambda exc: _unexpected(exc)),
+)
+
+
+def response_for_exception(exc: BaseException) -> JsonResponse:
+    """Map any exception to its enveloped response (never a traceback)."""
+    for classes, applies, respond in EXCEPTION_RESPONSES:
+        if classes and isinstance(exc, classes) and (applies is None or applies(exc)):
+            return respond(exc)
+    return _unexpected(exc)
 
 
 def install_exception_handlers(api: NinjaAPI) -> None:
@@ -222,11 +280,35 @@ def handler500(request: HttpRequest) -> HttpResponse:
     exc = sys.exc_info()[1]
     if exc is not None:
         response = response_for_exception(exc)
-        if _wants_envelope(request) or response.status_code == 503:
+        if _wants_envelope(request):
             return response
+        if response.status_code == 503:
+            return unavailable_page(response)
     from django.views.defaults import server_error
 
     return server_error(request)
+
+
+def unavailable_page(enveloped: JsonResponse) -> HttpResponse:
+    """The HTML twin of a 503 envelope, for the admin site: a person reads it, not a client."""
+    import json
+
+    from django.utils.html import format_html
+
+    error = json.loads(enveloped.content)["error"]
+    body = format_html(
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<title>Temporarily unavailable</title></head><body>"
+        "<h1>Temporarily unavailable</h1><p>{}</p><p>Nothing was lost: you are still signed in."
+        " Reload this page in a few seconds.</p><p><small>Request id: {}</small></p>"
+        "</body></html>",
+        error["message"],
+        error["request_id"] or "",
+    )
+    response = HttpResponse(body, status=503, content_type="text/html; charset=utf-8")
+    if enveloped.has_header("Retry-After"):
+        response["Retry-After"] = enveloped["Retry-After"]
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -70,6 +70,17 @@ _NEEDS_DATABASE = frozenset({"migrations", "task_backlog"})
 _REPORT_ONLY = frozenset({"task_backlog"})
 
 
+def _reports() -> dict:
+    """Information for operators that never fails readiness: a backlog or a failed task is not
+    something restarting or unrouting this server would fix."""
+    from core.task_worker import task_health_report
+
+    try:
+        return {"tasks": task_health_report()}
+    except Exception as exc:
+        return {"tasks": {"error": type(exc).__name__}}
+
+
 def live(request: HttpRequest) -> JsonResponse:
     """The process is up and serving; touches nothing else."""
     return JsonResponse({"status": "ok"})
@@ -102,6 +113,8 @@ def ready(request: HttpRequest) -> JsonResponse:
     body = {"status": "fail" if failing else "ok", "failing": failing, "checks": results}
     if not metrics_token_presented(request):
         body = {"status": body["status"]}  # internals only for operators (the metrics token)
+    elif "database" not in failing:
+        body["reports"] = _reports()
     response = JsonResponse(body, status=503 if failing else 200)
     if failing:
         response["Retry-After"] = "5"

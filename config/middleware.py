@@ -43,6 +43,16 @@ def _route_of(request: HttpRequest) -> str:
     return "/" + match.route if match.route else match.view_name
 
 
+def _user_id_or_none(request: HttpRequest) -> str | None:
+    # The access line must not fail a request: reading the user may need the session store,
+    # which is what just failed when the response is a 503 for a Redis outage.
+    try:
+        user = request.user
+        return str(user.pk) if user.is_authenticated else None
+    except Exception:
+        return None
+
+
 class RequestContextMiddleware:
     """Outermost: binds the request id and client into the context, logs one access line."""
 
@@ -72,8 +82,7 @@ class RequestContextMiddleware:
             )
             user_id = context.current().actor_user_id
             if user_id is None and getattr(request, "user", None) is not None:
-                user = request.user
-                user_id = str(user.pk) if user.is_authenticated else None
+                user_id = _user_id_or_none(request)
             access_logger.info(
                 "request",
                 method=request.method,

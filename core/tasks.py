@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
@@ -108,3 +109,28 @@ def periodic_ensure_scheduled(*, periodic_task: Any, delay_seconds: int) -> bool
     run_after = timezone.now() + timedelta(seconds=delay_seconds)
     periodic_task.using(run_after=run_after).enqueue()
     return True
+
+
+def periodic_chains_ensure() -> list[str]:
+    """Start every periodic chain that has neither a waiting nor a running run (a run killed
+    past its attempt budget ends its chain); returns the names started."""
+    from django_tasks_db.models import DBTaskResult
+
+    started = []
+    for periodic_task in periodic_tasks():
+        alive = DBTaskResult.objects.filter(
+            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+            task_path=periodic_task.name,
+        )
+        if not alive.exists():
+            periodic_ensure_scheduled(periodic_task=periodic_task.task, delay_seconds=0)
+            started.append(periodic_task.name)
+    return started
+
+
+@periodic(every=lambda: settings.TASK_REAPER_INTERVAL)
+def tasks_recover() -> dict:
+    """Re-queue tasks whose worker is gone, then restart any periodic chain that stopped."""
+    from core.task_worker import task_leases_reap as reap
+
+    return {**reap(), "chains_started": periodic_chains_ensure()}

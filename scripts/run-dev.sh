@@ -35,7 +35,7 @@ fi
 
 "$py" manage.py runserver "$host:$port" &
 server=$!
-"$py" manage.py db_worker --queue-name '*' --interval 1 --no-reload &
+"$py" manage.py task_worker --queue-name '*' --interval 1 --no-reload &
 worker=$!
 stop() {
   kill "$server" "$worker" ${standin:+"$standin"} 2>/dev/null

@@ -19,7 +19,10 @@ collect_ignore_glob = [] if os.environ.get("BROWSER_TESTS") == "1" else ["browse
 
 
 def _has_postgres() -> bool:
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    return settings.DATABASES["default"]["ENGINE"] in (
+        "django.db.backends.postgresql",
+        "config.postgres",
+    )
 
 
 def _has_redis() -> bool:

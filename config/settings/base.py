@@ -5,6 +5,7 @@ with a safe embedded default: SQLite, local-memory cache, local files, console e
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -149,7 +150,27 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+
 # --- Database ---------------------------------------------------------------------------------
+def _process_role(argv: list[str]) -> str:
+    """``web`` (gunicorn, runserver), ``worker`` (task workers) or ``command``: it picks the
+    database time limits below (``PROCESS_ROLE`` overrides)."""
+    program = Path(argv[0]).name if argv else ""
+    subcommand = argv[1] if len(argv) > 1 else ""
+    if program in ("gunicorn", "uvicorn") or subcommand == "runserver":
+        return "web"
+    if subcommand in ("task_worker", "db_worker"):
+        return "worker"
+    return "command"
+
+
+PROCESS_ROLE = env.str("PROCESS_ROLE", default=_process_role(sys.argv))
+# Every statement and every lock wait is bounded: a request gives up (503 database_timeout)
+# instead of holding a server thread behind a long lock. Workers and commands (migrations,
+# prunes) legitimately run longer statements, so their defaults are longer; 0 disables.
+_DB_LIMITS = {"web": (5.0, 2.0), "worker": (120.0, 10.0), "command": (1800.0, 30.0)}
+DB_STATEMENT_TIMEOUT = env.float("DB_STATEMENT_TIMEOUT", default=_DB_LIMITS[PROCESS_ROLE][0])
+DB_LOCK_TIMEOUT = env.float("DB_LOCK_TIMEOUT", default=_DB_LIMITS[PROCESS_ROLE][1])
 DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=3)
 DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=3.0)
 DB_POOL_MIN_SIZE = env.int("DB_POOL_MIN_SIZE", default=2)
@@ -158,20 +179,34 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 
 
 def _tune_database(db: dict) -> dict:
-    """PostgreSQL gets Django's psycopg 3 pool; SQLite gets WAL so the worker and server coexist."""
+    """PostgreSQL gets Django's psycopg 3 pool behind a circuit breaker (``config.postgres``)
+    and bounded statements; SQLite gets WAL so the worker and server coexist."""
     options = db.setdefault("OPTIONS", {})
-    if db["ENGINE"] == "django.db.backends.postgresql":
+    if db["ENGINE"] in ("django.db.backends.postgresql", "config.postgres"):
+        db["ENGINE"] = "config.postgres"
         db["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
         options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+        # Session settings sent in the startup packet: no extra round trip per connection.
+        options["options"] = " ".join(
+            [
+                options.get("options", ""),
+                f"-c statement_timeout={int(DB_STATEMENT_TIMEOUT * 1000)}",
+                f"-c lock_timeout={int(DB_LOCK_TIMEOUT * 1000)}",
+            ]
+        ).strip()
         options["pool"] = {
             "min_size": DB_POOL_MIN_SIZE,
             "max_size": DB_POOL_MAX_SIZE,
-            # A request waits at most this long for a connection: an outage is a fast 503.
+            # A request waits at most this long for a connection; the breaker then fails fast.
             "timeout": DB_POOL_TIMEOUT,
-            # No per-checkout "check": it doubled every request's round trips (docs/performance.md).
-            # A connection broken while idle (database restart) fails its request with a 503 once
-            # and is replaced; max_idle recycles idle ones.
+            # psycopg_pool backs off reconnecting (1, 2, 4 ... s) until this budget (default
+            # 300 s) is spent: recovery lag grew with the outage. Giving up after 3 s lets the
+            # next checkout start a fresh attempt, so recovery takes seconds after any outage.
+            "reconnect_timeout": 3.0,
+            # Idle connections are checked before being lent (see config.postgres.base).
+            "check": "config.postgres.base.check_if_idle",
             "max_idle": 300,
+            "max_lifetime": 3600,
         }
     elif db["ENGINE"] == "django.db.backends.sqlite3":
         options.setdefault("timeout", 20)
@@ -189,6 +224,8 @@ _tune_database(DATABASES["default"])
 REDIS_URL = env.str("REDIS_URL", default="")
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
 if REDIS_URL:
+    from config.redis_breaker import BreakerConnection
+
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
@@ -198,11 +235,16 @@ if REDIS_URL:
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
                 "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-                "CONNECTION_POOL_KWARGS": {"max_connections": 50, "retry_on_timeout": False},
+                "CONNECTION_POOL_KWARGS": {
+                    "max_connections": 50,
+                    "retry_on_timeout": False,
+                    # Fail fast while Redis is known down (config/redis_breaker.py).
+                    "connection_class": BreakerConnection,
+                },
             },
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_ENGINE = "config.sessions"  # a Redis outage is a 503, never a silent logout
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -334,6 +376,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Parecer <no-reply@lo
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 HOUSEKEEPING_INTERVAL = env.int("HOUSEKEEPING_INTERVAL", default=3600)
 HEALTH_TASK_BACKLOG_MAX = env.int("HEALTH_TASK_BACKLOG_MAX", default=1000)
+# A running task's lease (core.leases): renewed every third of it; a task whose worker stopped
+# renewing is re-queued by the reaper (every TASK_REAPER_INTERVAL s), failed after
+# TASK_MAX_ATTEMPTS claims.
+TASK_LEASE_SECONDS = env.float("TASK_LEASE_SECONDS", default=60.0)
+TASK_REAPER_INTERVAL = env.int("TASK_REAPER_INTERVAL", default=30)
+TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=3)
 
 # --- i18n ---------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -346,9 +394,18 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")  # empty: /metrics is disabled (404)
 NINJA_NUM_PROXIES = len(TRUSTED_PROXIES) or None
+# Optional error reporting (config/sentry.py); empty: nothing is sent anywhere.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default=f"{SERVICE_NAME}@{SERVICE_VERSION}")
 
 from config.logging import configure_logging  # noqa: E402
 
 LOGGING = configure_logging(level=LOG_LEVEL, fmt=LOG_FORMAT)
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 NINJA_PAGINATION_CLASS = "config.pagination.PagePagination"
+
+if SENTRY_DSN:
+    from config.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=SENTRY_RELEASE)

@@ -59,6 +59,7 @@ def test_scheduling_twice_keeps_one_chain(capsys):
     waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
     assert waiting.filter(task_path=_HOUSEKEEPING).count() == 1
     assert waiting.count() == len({row.task_path for row in waiting})  # one chain per task
+    assert waiting.filter(task_path="core.tasks.tasks_recover").count() == 1  # the reaper
     assert "already scheduled" in capsys.readouterr().out
 
 
