@@ -8,7 +8,7 @@ from unfold.forms import AuthenticationForm
 
 from accounts.models import User
 from accounts.services import admin_sessions, passwords
-from core.errors import DomainError, InvalidInput
+from core.errors import DomainError, InvalidInput, ServiceUnavailable
 from core.throttles import ScopedRateThrottle
 
 
@@ -34,7 +34,11 @@ class AdminLoginForm(AuthenticationForm):
         if email is not None and password:
             try:
                 self.user_cache = admin_sessions.admin_sign_in(email=email, password=password)
-            except DomainError as exc:  # locked out, wrong, no role, or the lockout store down
+            except ServiceUnavailable as exc:
+                # The lockout store is down: fail closed with the admin's cache-outage page (HTML
+                # 503), which recognises the cache's own error, not the API's envelope.
+                raise (exc.__cause__ or exc) from None
+            except DomainError as exc:  # locked out, wrong password, no back-office role
                 raise _form_error(exc) from None
         return self.cleaned_data
 
