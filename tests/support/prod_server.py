@@ -131,9 +131,11 @@ def production_server(
         setup.manage("migrate", "--noinput", "-v0", timeout=300)
     for _attempt in range(5):
         port = free_port()
+        # The master's own /health/live listener (config/liveness.py) needs a port too.
+        liveness = next(p for p in iter(free_port, None) if p != port)
         server = ProdServer(
             base_url=f"http://127.0.0.1:{port}",
-            env={**env, "BIND": f"127.0.0.1:{port}"},
+            env={**env, "BIND": f"127.0.0.1:{port}", "LIVENESS_PORT": str(liveness)},
             log=tmp_dir / "gunicorn.log",
         )
         with server.log.open("w") as log:
