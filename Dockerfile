@@ -12,8 +12,12 @@ RUN useradd --system --uid 10001 --home-dir /app parecer
 WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
 COPY --chown=parecer:parecer . /app
-# collectstatic needs settings, not secrets: development settings suffice at build time.
-RUN DJANGO_SETTINGS_MODULE=config.settings.dev python manage.py collectstatic --noinput -v0 \
+# collectstatic runs under the production settings (hashed, compressed files for WhiteNoise). It
+# reads no secret, but those settings refuse to load without strong ones: throwaway random values
+# that live only for this RUN step (they are not in any layer's environment).
+RUN gen() { python -c 'import secrets; print(secrets.token_urlsafe(64))'; } \
+    && SECRET_KEY=$(gen) JWT_SIGNING_KEY=$(gen) AUDIT_HMAC_KEY=$(gen) ALLOWED_HOSTS=build.invalid \
+       python manage.py collectstatic --noinput -v0 \
     && mkdir -p /app/media && chown -R parecer:parecer /app/media /app/staticfiles
 USER parecer
 # 8001: liveness, answered by the gunicorn master (config/liveness.py)

@@ -39,6 +39,15 @@ test: install  ## the whole suite (embedded defaults, or DATABASE_URL / REDIS_UR
 test-faults: install  ## the fault suite: gunicorn on its own PostgreSQL + Redis, broken under load (~3 min)
 	$(PY) scripts/faults/run.py
 
+browser-setup: install  ## Debian's chromium for the browser suite (as root, no prompt); never `playwright install`
+	@command -v chromium >/dev/null || { \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }
+	@command -v chromium >/dev/null || { echo "chromium is not installed (apt-get install chromium)"; exit 1; }
+
+test-browser: browser-setup  ## the browser suite: Chromium against the production server (BROWSER_DATABASE_URL, BROWSER_REDIS_URL)
+	BROWSER_TESTS=1 $(PY) -m pytest tests/browser -p no:xdist -m browser $(PYTEST_ARGS)
+
 lint: install  ## ruff check + format check + import floors (import-linter) + migrations in sync
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -49,7 +58,8 @@ format: install  ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-serve: install  ## the production server: gunicorn (needs the production environment variables)
+serve: install  ## the production server: collectstatic, then gunicorn (needs the production environment variables)
+	DJANGO_SETTINGS_MODULE=config.settings.prod $(PY) manage.py collectstatic --noinput -v0
 	DJANGO_SETTINGS_MODULE=config.settings.prod $(VENV)/bin/gunicorn -c config/gunicorn.py
 
 schema: install  ## write the served OpenAPI schema to docs/openapi.json (the reviewed contract)
@@ -70,6 +80,6 @@ bench-ab: install  ## A/B: make bench's scenarios against BASE=<git ref> and thi
 	BASE=$(BASE) scripts/bench-ab.sh
 
 clean:  ## remove the virtual environment and local state
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .run .bench .fuzz clients/typescript/node_modules
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .run .bench .fuzz .artifacts clients/typescript/node_modules
 
-.PHONY: help install lock run test test-faults lint format serve schema client-check fuzz bench bench-ab bench-analyses clean
+.PHONY: help install lock run test test-faults browser-setup test-browser lint format serve schema client-check fuzz bench bench-ab bench-analyses clean

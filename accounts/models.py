@@ -7,6 +7,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 
+from accounts.role_groups import role_groups_sync
 from core.permissions import Role, is_admin, is_staff_member
 
 
@@ -80,6 +81,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.is_staff = self.role in (Role.STAFF, Role.ADMIN)
         self.is_superuser = self.role == Role.ADMIN
         update_fields = kwargs.get("update_fields")
+        role_saved = update_fields is None or "role" in update_fields
         if update_fields is not None and "role" in update_fields:
             kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
         if update_fields is None and not self._state.adding:
@@ -92,6 +94,9 @@ class User(AbstractBaseUser, PermissionsMixin):
                 if not field.primary_key and field.name != "token_version"
             ]
         super().save(*args, **kwargs)
+        if role_saved:
+            # The role's admin permissions come from its group (accounts/role_groups.py).
+            role_groups_sync(self)
 
     @property
     def is_staff_member(self) -> bool:

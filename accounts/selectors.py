@@ -63,3 +63,16 @@ def email_verification_pending(*, user_id: uuid.UUID) -> bool:
         task_path=email_verification_send.module_path,
         args_kwargs__kwargs__user_id=str(user_id),
     ).exists()
+
+
+def active_user_count() -> int:
+    return User.objects.filter(is_active=True).count()
+
+
+def api_key_usable_count(*, now: datetime) -> int:
+    """Keys that would authenticate now: not revoked, not expired, owner active."""
+    return (
+        ApiKey.objects.filter(revoked_at__isnull=True, user__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .count()
+    )

@@ -66,3 +66,8 @@ def audit_event_export_iter(*, events: QuerySet[AuditEvent]) -> Iterator[AuditEv
             return
         yield from batch
         last_sequence = batch[-1].sequence
+
+
+def audit_event_open_count() -> int:
+    """Events nobody has reviewed yet (the status index makes this cheap)."""
+    return AuditEvent.objects.filter(status="open").count()

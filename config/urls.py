@@ -11,6 +11,8 @@ def site_root(request: HttpRequest) -> JsonResponse:
     return JsonResponse(service_info(request))
 
 
+admin.site.index_title = "Dashboard"
+
 urlpatterns = [
     path("", site_root, name="site-root"),
     path("api/v1/", api.urls),

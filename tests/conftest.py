@@ -13,6 +13,10 @@ from django.test import Client
 
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
+# The browser suite (tests/browser, `make test-browser`) drives Chromium against a production
+# server: it is not part of `make test`.
+collect_ignore_glob = [] if os.environ.get("BROWSER_TESTS") == "1" else ["browser/*"]
+
 
 def _has_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"] in (

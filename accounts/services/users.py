@@ -98,7 +98,18 @@ def user_save_from_admin(*, user: User, before: dict | None, password: str | Non
             is_active=user.is_active,
         )
         changes = changes_between(before, user_admin_snapshot(user))
+        if password:
+            user.set_password(password)
         user.save()
+        if password:
+            # As after the user's own change: every API session (refresh and access tokens) ends;
+            # the trail says who did it.
+            audit_event_record(
+                action="auth.password.set_by_admin",
+                entity_type="user",
+                entity_id=user.pk,
+                details={"revoked_refresh_tokens": sessions_end_all(user=user)},
+            )
         if not changes:
             return user
         _user_change_audit(user=user, changes=changes)
@@ -106,12 +117,26 @@ def user_save_from_admin(*, user: User, before: dict | None, password: str | Non
 
 
 def user_delete(*, target: User) -> None:
-    """Back office hard delete (erasure requests); the API only deactivates. The trail keeps the
-    user's id and role, not their address."""
+    """Back office hard delete (erasure requests); the API only deactivates.
+
+    One transaction: the person's refresh tokens and API keys go with them (every API credential
+    dies at once; an admin-site session dies with the row it points at), and one event records
+    what went. The trail itself is not rewritten: its actor ids and labels are plain values, and
+    rewriting sealed rows would break the chain."""
     with transaction.atomic():
         last_admin_guard(target=target, role="", is_active=False)
         user_id, role = target.pk, target.role
+        key_prefixes = sorted(target.api_keys.values_list("prefix", flat=True))
+        deleted_tokens, _ = target.refresh_tokens.all().delete()
+        target.api_keys.all().delete()
         target.delete()
         audit_event_record(
-            action="user.deleted", entity_type="user", entity_id=user_id, details={"role": role}
+            action="user.deleted",
+            entity_type="user",
+            entity_id=user_id,
+            details={
+                "role": role,
+                "deleted_refresh_tokens": deleted_tokens,
+                "deleted_api_key_prefix": key_prefixes,
+            },
         )

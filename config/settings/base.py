@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -41,6 +42,9 @@ CORS_ALLOW_HEADERS = (
 )
 
 INSTALLED_APPS = [
+    # The back office's theme (before django.contrib.admin: its templates win); see docs/operations.md.
+    "unfold",
+    "unfold.contrib.filters",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -61,6 +65,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files are answered here, before sessions/auth/CSRF: nothing below is needed for them.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "config.middleware.ApiErrorEnvelopeMiddleware",
     # Before CSRF and authentication, which may parse the body: uploads stream from the first byte.
@@ -81,21 +88,67 @@ AUTH_USER_MODEL = "accounts.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 API_PREFIX = "/api/"
+# Only the admin site signs in with a session; its login page posts without a `next` field.
+LOGIN_URL = "/" + ADMIN_URL + "login/"
+LOGIN_REDIRECT_URL = "/" + ADMIN_URL
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
         },
     },
 ]
+
+# --- Back office (django-unfold) -------------------------------------------------------------------
+UNFOLD = {
+    "SITE_TITLE": "Parecer back office",
+    "SITE_HEADER": "Parecer",
+    "SITE_SUBHEADER": "Back office",
+    "SITE_SYMBOL": "fact_check",
+    "SITE_FAVICONS": [
+        {"rel": "icon", "type": "image/svg+xml", "href": "config.backoffice.favicon_url"},
+    ],
+    # "View site": the API is the product; its docs are the closest thing to a site.
+    "SITE_URL": "/api/v1/docs",
+    "SHOW_HISTORY": False,  # the audit trail is the history; LogEntry would be a second, unsealed one
+    "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "config.backoffice.dashboard_callback",
+    # Sign-in through the API's lockout, throttle and audit (accounts/services/admin_sessions.py).
+    "LOGIN": {"form": "accounts.admin_forms.AdminLoginForm"},
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": False,
+        "navigation": "config.backoffice.sidebar_navigation",
+    },
+}
+
+# Content-Security-Policy on every response (the admin and the API docs are the pages it protects):
+# only this origin's scripts, styles, images and fonts; no plugins, no framing, forms post here.
+# Two allowances, both forced by the admin theme (django-unfold), proven by tests/browser: Alpine.js
+# evaluates its x-* attribute expressions with Function() ('unsafe-eval'), and the theme emits
+# <style> blocks and style attributes ('unsafe-inline' for styles only, never for scripts). An
+# inline script must carry the request's nonce ({% csp_nonce_attr %} / {{ csp_nonce }}).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE, CSP.UNSAFE_EVAL],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 
 # --- Database ---------------------------------------------------------------------------------
@@ -312,6 +365,11 @@ STORAGES = {
     "default": default_storage_from_env(env),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# WhiteNoise serves /static/ from the process itself. On the embedded defaults it reads the apps'
+# static folders directly (no collectstatic needed); production serves the collected, hashed and
+# compressed copy (config/settings/prod.py).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 _smtp_options = {
     "host": _email.get("EMAIL_HOST"),

@@ -60,10 +60,16 @@ def test_the_admin_cannot_demote_the_last_admin(admin_client, admin, audit_event
     assert audit_events(action="user.role.changed") == []
 
 
-def test_deactivate_action_revokes_and_audits(admin_client, user, audit_events):
-    response = admin_client.post(
-        "/admin/accounts/user/", {"action": "deactivate_users", "_selected_action": [str(user.pk)]}
-    )
+def test_deactivate_action_asks_first_then_revokes_and_audits(admin_client, user, audit_events):
+    selection = {"action": "deactivate_users", "_selected_action": [str(user.pk)]}
+    confirm = admin_client.post("/admin/accounts/user/", selection)
+    assert confirm.status_code == 200
+    assert "every API session and admin session ends now" in confirm.content.decode()
+    assert user.email in confirm.content.decode()
+    user.refresh_from_db()
+    assert user.is_active and audit_events(action="user.deactivated") == []
+
+    response = admin_client.post("/admin/accounts/user/", {**selection, "post": "yes"})
 
     assert response.status_code == 302
     user.refresh_from_db()
@@ -74,9 +80,12 @@ def test_deactivate_action_revokes_and_audits(admin_client, user, audit_events):
 def test_api_key_revoke_action(admin_client, user, audit_events):
     api_key, _ = api_key_create(user=user, name="ci")
 
-    admin_client.post(
-        "/admin/accounts/apikey/", {"action": "revoke_keys", "_selected_action": [str(api_key.pk)]}
-    )
+    selection = {"action": "revoke_keys", "_selected_action": [str(api_key.pk)], "post": "yes"}
+    first = admin_client.post("/admin/accounts/apikey/", selection, follow=True)
+    again = admin_client.post("/admin/accounts/apikey/", selection, follow=True)
+
+    assert "Revoked 1 key(s)." in first.content.decode()
+    assert "Revoked 0 key(s). 1 already revoked (unchanged)." in again.content.decode()
 
     assert ApiKey.objects.get().revoked_at is not None
     assert len(audit_events(action="auth.api_key.revoked")) == 1

@@ -83,7 +83,12 @@ def test_deleting_a_user_in_the_admin_is_audited_without_their_address(
     assert response.status_code == 302
     assert not User.objects.filter(pk=user.pk).exists()
     [event] = audit_events(action="user.deleted")
-    assert event.entity_id == str(user.pk) and event.details == {"role": "user"}
+    assert event.entity_id == str(user.pk)
+    assert event.details == {
+        "role": "user",
+        "deleted_refresh_tokens": 0,
+        "deleted_api_key_prefix": [],
+    }
     assert event.source == "admin" and event.actor_user_id == str(admin.pk)
     assert user.email not in str(event.details)
 
@@ -131,7 +136,11 @@ def test_revoking_a_session_in_the_admin_is_audited(admin_client, user, audit_ev
 
     admin_client.post(
         "/admin/accounts/refreshtoken/",
-        {"action": "revoke_family", "_selected_action": [str(RefreshToken.objects.get().pk)]},
+        {
+            "action": "revoke_family",
+            "_selected_action": [str(RefreshToken.objects.get().pk)],
+            "post": "yes",
+        },
     )
 
     assert RefreshToken.objects.get().revoked_at is not None

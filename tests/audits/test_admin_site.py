@@ -157,7 +157,11 @@ def test_admins_redact_with_the_action_and_the_chain_holds(admin_client, admin, 
 
     response = admin_client.post(
         CHANGELIST,
-        {"action": "redact_events", "_selected_action": [str(first.pk), str(second.pk)]},
+        {
+            "action": "redact_events",
+            "_selected_action": [str(first.pk), str(second.pk)],
+            "post": "yes",
+        },
     )
 
     assert response.status_code == 302
@@ -180,7 +184,10 @@ def test_staff_can_review_but_not_redact(staff_client, user):
 
     changelist = client.get(CHANGELIST)
     actions = offered_actions(changelist)
-    client.post(CHANGELIST, {"action": "redact_events", "_selected_action": [str(event.pk)]})
+    client.post(
+        CHANGELIST,
+        {"action": "redact_events", "_selected_action": [str(event.pk)], "post": "yes"},
+    )
     review = client.post(change_url(event), {"status": "acknowledged", "review_note": ""})
 
     assert "redact_events" not in actions

@@ -1,5 +1,6 @@
 """Production settings, reversible migrations, the first admin, the docs and the admin site."""
 
+import json
 import secrets
 
 import pytest
@@ -117,6 +118,20 @@ def test_openapi_declares_the_envelope_and_both_auth_schemes(client):
                 assert content["schema"]["$ref"] == ref, (path, method, status)
             if operation.get("security"):
                 assert "401" in operation["responses"], (path, method)
+
+
+def test_openapi_json_has_no_duplicate_keys(client):
+    """Swagger UI parses the schema as YAML and refuses to render a duplicated key."""
+    duplicates = []
+
+    def refuse_duplicates(pairs):
+        keys = [key for key, _ in pairs]
+        duplicates.extend(key for key in set(keys) if keys.count(key) > 1)
+        return dict(pairs)
+
+    json.loads(client.get("/api/v1/openapi.json").content, object_pairs_hook=refuse_duplicates)
+
+    assert duplicates == []
 
 
 def test_swagger_ui_is_served(client):
