@@ -7,9 +7,11 @@ from decimal import Decimal
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import path
 from django.utils.html import format_html
 
 from analyses import selectors
+from analyses.admin_test_run import TestRunViews
 from analyses.models import Analysis, AnalysisAttempt, UsageMonth
 from analyses.services import lifecycle
 from core.errors import DomainError
@@ -59,7 +61,7 @@ def _pretty(value) -> str:
 
 
 @admin.register(Analysis)
-class AnalysisAdmin(admin.ModelAdmin):
+class AnalysisAdmin(TestRunViews, admin.ModelAdmin):
     list_display = (
         "id",
         "owner",
@@ -161,6 +163,9 @@ class AnalysisAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{analysis.pk}: {error.message}", messages.WARNING)
         if count:
             self.message_user(request, f"{count} analyses {done}.")
+
+    def get_urls(self):
+        return self.test_run_urls(path) + super().get_urls()
 
     @admin.action(description="Retry (failed or cancelled)")
     def retry_analyses(self, request: HttpRequest, queryset: QuerySet[Analysis]) -> None:

@@ -7,7 +7,7 @@ configuration need an admin. Saved versions are read-only here as everywhere: a 
 
 from django.contrib import admin, messages
 from django.http import HttpRequest
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -202,6 +202,21 @@ class PromptAdmin(_StaffReads, PromptToolViews, admin.ModelAdmin):
 
     def get_urls(self):
         return self.tool_urls(path) + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {**(extra_context or {}), "test_run_url": _test_run_url(request)}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+
+def _test_run_url(request: HttpRequest) -> str | None:
+    """The analyses admin's "test run" page, by URL name: prompts sits below analyses and must not
+    import it. None when that page isn't installed or the user may not see analyses (its rule)."""
+    if not request.user.has_perm("analyses.view_analysis"):
+        return None
+    try:
+        return reverse("admin:analyses_analysis_test_run")
+    except NoReverseMatch:
+        return None
 
 
 @admin.register(Configuration)
