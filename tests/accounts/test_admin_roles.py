@@ -4,6 +4,8 @@ Every test signs in through the admin's own login page (the same form a person u
 the pages and posts the actions; the assertions read the page, the database and the trail.
 """
 
+import importlib
+
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -36,7 +38,14 @@ def test_role_groups_exist_and_staff_holds_exactly_its_permissions():
             "content_type__app_label", "codename"
         )
     }
-    assert held == set(STAFF_PERMISSIONS)
+    # accounts' and audits' own, plus what each domain app grants by its own data migration
+    granted_by_apps = {
+        name
+        for app in ("prompts", "files", "analyses")
+        for name in importlib.import_module(f"{app}.migrations.0002_staff_permissions").STAFF
+    }
+    assert held == set(STAFF_PERMISSIONS) | granted_by_apps
+    assert "analyses.view_analysis" in held and "prompts.change_prompt" in held
     assert Group.objects.filter(name="Admin").exists()
 
 

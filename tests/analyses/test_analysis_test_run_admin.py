@@ -99,16 +99,20 @@ def test_an_exhausted_budget_is_a_form_error_and_audited(admin_client, version, 
     assert len(audit_events(action="analysis.budget_refused")) == 1
 
 
-def test_people_who_may_not_see_analyses_cannot_start_one(client, user, staff, version):
+def test_only_the_back_office_may_start_a_test_run(client, user, staff, version):
     client.force_login(user)  # a plain user: not on the admin site at all
     assert client.get(TEST_RUN).status_code == 302
     assert client.post(TEST_RUN, _form()).status_code == 302
+    assert not Analysis.objects.exists()
 
-    client.force_login(staff)  # staff without the analyses permission: as the analyses admin
+    client.force_login(staff)  # staff manage analyses (the Staff group's permissions)
+    assert client.get(TEST_RUN).status_code == 200
+    prompt_page = client.get(f"{ADMIN}prompts/prompt/{version.prompt_id}/change/")
+    assert prompt_page.status_code == 200 and "test-run" in prompt_page.content.decode()
+
+    staff.groups.clear()  # without the group's permissions, as the analyses admin: refused
     assert client.get(TEST_RUN).status_code == 403
     assert client.post(TEST_RUN, _form()).status_code == 403
-    prompt_page = client.get(f"{ADMIN}prompts/prompt/{version.prompt_id}/change/")
-    assert prompt_page.status_code == 200 and "test-run" not in prompt_page.content.decode()
     assert not Analysis.objects.exists()
 
 
