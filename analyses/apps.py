@@ -4,6 +4,7 @@ from django.apps import AppConfig
 class AnalysesConfig(AppConfig):
     name = "analyses"
     default_auto_field = "django.db.models.BigAutoField"
+    dashboard_cards = "analyses.dashboard.dashboard_cards"
     # Audit actions under these namespaces are recorded by Parecer itself (analyses and LLM calls);
     # external clients may not use them (``audits.services.reserved_namespaces``).
     audit_namespaces = (

@@ -1,10 +1,11 @@
 """Reads of the analyses domain: what an actor may see, and the usage summaries."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db.models import Count, QuerySet, Sum
 
-from analyses.models import ACTIVE_STATUSES, Analysis, UsageMonth
+from analyses.models import ACTIVE_STATUSES, Analysis, Status, UsageMonth
 from analyses.services.budget import month_start
 from core.permissions import is_staff_member
 
@@ -64,3 +65,15 @@ def usage_this_month(*, month: dt.date | None = None) -> dict:
         .order_by("-cost_usd")
     )
     return {"month": month, "per_user": per_user, "per_prompt": per_prompt}
+
+
+def dashboard_figures(*, month: dt.date | None = None) -> dict:
+    """Analyses by status (all time) and the spend of this month, for the back-office dashboard."""
+    month = month or month_start()
+    by_status = dict(Analysis.objects.values_list("status").annotate(n=Count("id")))
+    spend = UsageMonth.objects.filter(month=month).aggregate(cost=Sum("used_cost_usd"))["cost"]
+    return {
+        "by_status": {status: by_status.get(status, 0) for status in Status.values},
+        "spend_usd": spend or Decimal("0"),
+        "month": month,
+    }

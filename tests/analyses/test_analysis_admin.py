@@ -71,3 +71,22 @@ def test_usage_summary_per_user_and_per_prompt(
     assert "usage-per-prompt" in html
     assert "<td>summary</td><td>1</td>" in html
     assert caller[0].email in html
+
+
+def test_the_dashboard_shows_analyses_by_status_and_this_months_spend(
+    admin_client, caller, submit, fake_openai, run_tasks
+):
+    submit()
+    run_tasks()  # one succeeded, with its cost on the user's month
+    submit(variables={"text": "second"})  # one queued
+
+    page = admin_client.get(ADMIN)
+
+    assert page.status_code == 200
+    cards = {card["key"]: card for card in page.context["dashboard_cards"]}
+    assert cards["analyses_active"]["value"] == "1 / 0"
+    assert cards["analyses_failed"]["value"] == 0
+    spent = sum(a.cost_usd for a in Analysis.objects.all())
+    assert cards["analyses_spend_month"]["value"] == f"${spent:.2f}"
+    assert cards["analyses_active"]["link"].endswith("?status__exact=queued")
+    assert "Analyses queued / running" in page.content.decode()
