@@ -9,9 +9,9 @@ from analyses.llm import errors
 from analyses.llm.messages import (
     SCHEMA_NAME,
     SUPPORTED_PARAMETERS,
-    image_target,
     parameters_check,
     refused_or,
+    wire_messages,
 )
 from analyses.llm.records import ImageInput, LLMResult, Usage
 
@@ -34,13 +34,7 @@ def chat_request(
 ) -> dict[str, Any]:
     """Keyword arguments for ``client.chat.completions.create`` (the model aside)."""
     parameters_check(parameters, allowed=ALLOWED, style="chat")
-    wire: list[dict[str, Any]] = [{"role": m["role"], "content": m["content"]} for m in messages]
-    if images:
-        target = image_target(messages)
-        if target is None:
-            wire.append({"role": "user", "content": _with_images("", images)})
-        else:
-            wire[target]["content"] = _with_images(wire[target]["content"], images)
+    wire = wire_messages(messages, images, content_parts=_with_images)
     request: dict[str, Any] = {"messages": wire}
     for name, value in parameters.items():
         # max_tokens is deprecated and refused by reasoning models; max_completion_tokens is not.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from analyses.llm import errors
@@ -54,6 +54,24 @@ def image_target(messages: Sequence[Mapping[str, Any]]) -> int | None:
         if messages[index]["role"] == "user":
             return index
     return None
+
+
+def wire_messages(
+    messages: Sequence[Mapping[str, Any]],
+    images: Sequence[Any],
+    *,
+    content_parts: Callable[[str, Sequence[Any]], list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """The messages as sent, images attached to the last user message (or a new one) in the
+    API style's own content parts (``content_parts(text, images)``)."""
+    wire: list[dict[str, Any]] = [{"role": m["role"], "content": m["content"]} for m in messages]
+    if images:
+        target = image_target(messages)
+        if target is None:
+            wire.append({"role": "user", "content": content_parts("", images)})
+        else:
+            wire[target]["content"] = content_parts(wire[target]["content"], images)
+    return wire
 
 
 def parameters_check(parameters: Mapping[str, Any], *, allowed: frozenset[str], style: str) -> None:

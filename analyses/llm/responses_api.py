@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from analyses.llm import errors
-from analyses.llm.messages import SCHEMA_NAME, image_target, parameters_check, refused_or
+from analyses.llm.messages import SCHEMA_NAME, parameters_check, refused_or, wire_messages
 from analyses.llm.records import ImageInput, LLMResult, Usage
 
 ALLOWED = frozenset({"temperature", "top_p", "max_output_tokens", "reasoning_effort"})
@@ -34,13 +34,7 @@ def responses_request(
 ) -> dict[str, Any]:
     """Keyword arguments for ``client.responses.create`` (the model aside)."""
     parameters_check(parameters, allowed=ALLOWED, style="responses")
-    wire: list[dict[str, Any]] = [{"role": m["role"], "content": m["content"]} for m in messages]
-    if images:
-        target = image_target(messages)
-        if target is None:
-            wire.append({"role": "user", "content": _with_images("", images)})
-        else:
-            wire[target]["content"] = _with_images(wire[target]["content"], images)
+    wire = wire_messages(messages, images, content_parts=_with_images)
     # store=False: Parecer keeps its own record; nothing needs to live on OpenAI's side.
     request: dict[str, Any] = {"input": wire, "store": False}
     for name, value in parameters.items():
