@@ -8,17 +8,22 @@ from ninja import Field, Schema
 from pydantic import model_validator
 
 from core.schemas import StrictIn, UtcDatetime
+from prompts.schemas import LABEL_OR_VERSION
 
 MAX_WAIT_SECONDS = 30
 StatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
 class AnalysisIn(StrictIn):
+    model_config = LABEL_OR_VERSION
+
     prompt: str = Field(..., min_length=1, max_length=64, description="The prompt's slug.")
     label: str | None = Field(None, min_length=1, max_length=36)
     version: int | None = Field(None, ge=1, le=2_147_483_647)
     variables: dict[str, Any] = Field(default_factory=dict)
-    file_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    file_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=20, json_schema_extra={"uniqueItems": True}
+    )
     cache: bool = False
 
     @model_validator(mode="after")

@@ -60,6 +60,28 @@ SPECIAL_USE_EMAIL = (
     "`email` may not be at a special-use or reserved domain (`.test`, `.invalid`, `.local`, "
     "`localhost`, ...): 422 `validation_error`"
 )
+# The content of a prompt version is checked the same way by the API, the admin and imports
+# (prompts/services/versions.py); none of it is a JSON Schema keyword.
+VERSION_CONTENT = (
+    "a version's content must make sense as a whole: `kind` `chat` needs 1 to 50 `messages` and "
+    "an empty `template`, `text` a 1 to 100000 character `template` and no `messages`; every "
+    "template must compile (sandboxed Jinja) and use only variables `variables_schema` declares; "
+    "`variables_schema` must be a valid Draft 2020-12 schema of `type` `object` and "
+    "`output_schema` a valid one; `model` (empty: the `default_model` configuration) must be in "
+    "the `allowed_models` configuration: 422 `validation_error`, `template_syntax_error`, "
+    "`template_variable_undeclared` or `model_not_allowed`"
+)
+TAGS = "each of `tags` must match `[a-z0-9_.-]{1,40}`: 422 `validation_error`"
+LABEL_NAMES = (
+    "each label must match `[a-z0-9_.-]{1,36}` and may not be `latest` (it always means the "
+    "newest version): 422 `label_invalid` or `label_reserved`"
+)
+VARIABLES = (
+    "`variables` must satisfy the resolved version's `variables_schema` (see GET "
+    "/prompts/{slug}): 422 `variables_invalid` (`variables_schema_invalid` when that schema cannot "
+    "be applied); a template that fails to render with them (a "
+    "render limit, an undefined value) is a 422 `template_error`"
+)
 RULES_BEYOND_THE_SCHEMA: dict[str, list[str]] = {
     "auth_register": [PASSWORD_POLICY, SPECIAL_USE_EMAIL],
     "auth_me_update": [SPECIAL_USE_EMAIL],
@@ -93,6 +115,27 @@ RULES_BEYOND_THE_SCHEMA: dict[str, list[str]] = {
     ],
     "audit_events_list": ["`since` must not be after `until`: 422 `validation_error`"],
     "audit_events_export": ["`since` must not be after `until`: 422 `validation_error`"],
+    "prompts_create": [VERSION_CONTENT, TAGS, LABEL_NAMES],
+    "prompts_version_create": [VERSION_CONTENT, LABEL_NAMES],
+    "prompts_update": [TAGS],
+    "prompts_get": ["give `label` or `version`, not both: 422 `label_and_version`"],
+    "prompts_label_move": [LABEL_NAMES.replace("each label", "the `label` in the path")],
+    "prompts_render_preview": [VARIABLES],
+    "prompts_import": [
+        "each entry of `prompts` must be a prompt as GET /prompts/{slug}/export writes it (slug, "
+        "name, versions with their content, labels), each version passing the checks of POST "
+        "/prompts/{slug}/versions and matching its `content_hash` when it states one: 422 "
+        "`import_invalid` or the version's own code"
+    ],
+    "configurations_set": [
+        "`value` must satisfy the key's `value_schema` (GET /configurations/{key}): 422 "
+        "`configuration_invalid`"
+    ],
+    "analyses_analysis_create": [
+        VARIABLES,
+        "the resolved version's `model` must still be in the `allowed_models` configuration: 422 "
+        "`model_not_allowed`",
+    ],
 }
 
 # The name a router's operations carry in their ids when it is not the router's tag.

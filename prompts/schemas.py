@@ -4,11 +4,24 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Field, Schema
-from pydantic import model_validator
+from pydantic import ConfigDict, model_validator
 
 from core.schemas import StrictIn
+from prompts.services.transfer import FORMAT as IMPORT_FORMAT
 
 Slug = Field(pattern=r"^[a-z0-9-]{1,64}$")
+
+
+# A body naming both a label and a version is refused (422): said in the schema, so clients and
+# the contract fuzz see it. (Only a string label with an integer version: null means "not given".)
+LABEL_OR_VERSION = ConfigDict(
+    json_schema_extra={
+        "not": {
+            "required": ["label", "version"],
+            "properties": {"label": {"type": "string"}, "version": {"type": "integer"}},
+        }
+    }
+)
 
 
 class MessageIn(StrictIn):
@@ -151,6 +164,8 @@ class LabelMoveOut(Schema):
 
 
 class RenderIn(StrictIn):
+    model_config = LABEL_OR_VERSION
+
     label: str | None = Field(None, max_length=36)
     version: int | None = Field(None, ge=1, le=2_147_483_647)
     variables: dict[str, Any] = Field(default_factory=dict)
@@ -181,7 +196,9 @@ class DiffOut(Schema):
 
 
 class ImportIn(StrictIn):
-    format: str
+    # Declared as a constant; any other value is still refused by the import itself (422
+    # `import_invalid`, the code clients already see), not by the parser.
+    format: str = Field(json_schema_extra={"const": IMPORT_FORMAT})
     prompts: list[dict[str, Any]] = Field(max_length=500)
 
 

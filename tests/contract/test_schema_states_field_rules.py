@@ -1,0 +1,92 @@
+"""Field combinations a JSON Schema can say are said in the served schema, and the server agrees
+with it both ways: a body the schema refuses is a 422 that changes nothing, a body it allows
+passes (what the contract fuzz checks at random, proven here on the cases that matter)."""
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from analyses.models import Analysis
+from prompts.models import Prompt
+from tests.support.analyses_factories import file_create, prompt_create
+from tests.support.http import assert_error, post_json
+
+
+@pytest.fixture
+def bodies(client) -> dict:
+    """Request body schemas of the served document, by name."""
+    served = client.get("/api/v1/openapi.json").json()
+    return {
+        name: body["content"]["application/json"]["schema"]
+        for name, body in served["components"]["requestBodies"].items()
+    }
+
+
+def allows(schema: dict, body: dict) -> bool:
+    return Draft202012Validator(schema).is_valid(body)
+
+
+@pytest.mark.django_db
+def test_an_analysis_names_a_label_or_a_version_never_both(client, user, bearer, bodies):
+    prompt_create()
+    both = {"prompt": "summary", "label": "production", "version": 1, "variables": {"text": "x"}}
+    assert not allows(bodies["AnalysisIn"], both)
+    error = assert_error(
+        post_json(client, "/analyses", both, **bearer(user)), 422, "validation_error"
+    )
+    assert "give label or version, not both" in error["details"][0]["reason"]
+    assert not Analysis.objects.exists()
+
+    # null is "not given": the schema allows it, and so does the server.
+    one = {**both, "label": None}
+    assert allows(bodies["AnalysisIn"], one)
+    response = post_json(client, "/analyses", one, **bearer(user))
+    assert response.status_code == 202, response.content
+    assert response.json()["prompt_version"] == 1
+    assert Analysis.objects.get().owner == user
+
+
+@pytest.mark.django_db
+def test_an_analysis_names_each_file_once(client, user, bearer, bodies):
+    prompt_create()
+    file = file_create(owner=user, text="notes")
+    twice = {"prompt": "summary", "variables": {"text": "x"}, "file_ids": [str(file.pk)] * 2}
+    assert not allows(bodies["AnalysisIn"], twice)
+    error = assert_error(
+        post_json(client, "/analyses", twice, **bearer(user)), 422, "validation_error"
+    )
+    assert "file_ids must not repeat" in error["details"][0]["reason"]
+    assert not Analysis.objects.exists()
+    assert allows(bodies["AnalysisIn"], {**twice, "file_ids": [str(file.pk)]})
+
+
+@pytest.mark.django_db
+def test_a_render_names_a_label_or_a_version_never_both(client, user, bearer, bodies):
+    prompt_create()
+    both = {"label": "production", "version": 1, "variables": {"text": "x"}}
+    assert not allows(bodies["RenderIn"], both)
+    assert_error(
+        post_json(client, "/prompts/summary/render", both, **bearer(user)), 422, "validation_error"
+    )
+
+    by_version = {"label": None, "version": 1, "variables": {"text": "x"}}
+    assert allows(bodies["RenderIn"], by_version)
+    response = post_json(client, "/prompts/summary/render", by_version, **bearer(user))
+    assert response.status_code == 200, response.content
+    assert response.json()["version"] == 1
+    assert response.json()["messages"][-1] == {"role": "user", "content": "x"}
+
+
+@pytest.mark.django_db
+def test_an_import_document_has_the_one_format(client, admin, bearer, bodies):
+    other = {"format": "parecer.prompts/2", "prompts": []}
+    assert not allows(bodies["ImportIn"], other)
+    assert_error(
+        post_json(client, "/prompts/import", other, **bearer(admin)), 422, "import_invalid"
+    )
+
+    empty = {"format": "parecer.prompts/1", "prompts": []}
+    assert allows(bodies["ImportIn"], empty)
+    response = post_json(client, "/prompts/import", empty, **bearer(admin))
+    assert response.status_code == 200, response.content
+    assert response.json() == {"dry_run": False, "changes": []}
+    assert not Prompt.objects.exists()
