@@ -76,6 +76,14 @@ LABEL_NAMES = (
     "each label must match `[a-z0-9_.-]{1,36}` and may not be `latest` (it always means the "
     "newest version): 422 `label_invalid` or `label_reserved`"
 )
+RESERVED_LABEL = (
+    "the label may not be `latest` (it always means the newest version): 422 `label_reserved`"
+)
+# gunicorn/Django refuse a body over REQUEST_MAX_BYTES before it is parsed; these bodies may be
+# schema-valid and larger (50 messages of 100000 characters).
+BODY_LIMIT = (
+    "the whole body is at most `REQUEST_MAX_BYTES` (1 MiB by default): 413 `payload_too_large`"
+)
 VARIABLES = (
     "`variables` must satisfy the resolved version's `variables_schema` (see GET "
     "/prompts/{slug}): 422 `variables_invalid` (`variables_schema_invalid` when that schema cannot "
@@ -115,11 +123,12 @@ RULES_BEYOND_THE_SCHEMA: dict[str, list[str]] = {
     ],
     "audit_events_list": ["`since` must not be after `until`: 422 `validation_error`"],
     "audit_events_export": ["`since` must not be after `until`: 422 `validation_error`"],
-    "prompts_create": [VERSION_CONTENT, TAGS, LABEL_NAMES],
-    "prompts_version_create": [VERSION_CONTENT, LABEL_NAMES],
+    "prompts_create": [VERSION_CONTENT, TAGS, LABEL_NAMES, BODY_LIMIT],
+    "prompts_version_create": [VERSION_CONTENT, LABEL_NAMES, BODY_LIMIT],
     "prompts_update": [TAGS],
     "prompts_get": ["give `label` or `version`, not both: 422 `label_and_version`"],
-    "prompts_label_move": [LABEL_NAMES.replace("each label", "the `label` in the path")],
+    "prompts_label_move": [RESERVED_LABEL],
+    "prompts_label_remove": [RESERVED_LABEL],
     "prompts_render_preview": [VARIABLES],
     "prompts_import": [
         "each entry of `prompts` must be a prompt as GET /prompts/{slug}/export writes it (slug, "

@@ -1,12 +1,16 @@
 """Routers of the prompts domain: /prompts (versions, labels, render, export/import), /configurations."""
 
+from typing import Annotated
+
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
+from pydantic import WithJsonSchema
 
 from core.errors import ErrorOut
 from core.permissions import Role, any_user, is_staff_member, requires
 from prompts import configuration, schemas, selectors
+from prompts.models import LABEL_PATTERN
 from prompts.rendering import prompt_render
 from prompts.services import labels, transfer
 from prompts.services import prompts as prompt_services
@@ -16,6 +20,10 @@ router = Router()
 configurations_router = Router()
 
 READ = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+# A label to move or remove: its pattern is declared for clients and generators, but checked by
+# the label services (422 `label_invalid` / `label_reserved`, the codes the admin and imports
+# give too). A history is only read, so any name is an answer (an empty one).
+LabelInPath = Annotated[str, WithJsonSchema({"type": "string", "pattern": LABEL_PATTERN})]
 WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
@@ -153,7 +161,7 @@ def version_diff(request: HttpRequest, slug: str, a: int, b: int):
 
 @router.put("/{slug}/labels/{label}", response={200: schemas.LabelOut, **WRITE})
 @requires(Role.STAFF)
-def label_move(request: HttpRequest, slug: str, label: str, payload: schemas.LabelMoveIn):
+def label_move(request: HttpRequest, slug: str, label: LabelInPath, payload: schemas.LabelMoveIn):
     """Point a label at a version (`production`: admins, never an API key); recorded in its history."""
     row = labels.prompt_label_move(
         prompt=_prompt(request, slug),
@@ -167,7 +175,7 @@ def label_move(request: HttpRequest, slug: str, label: str, payload: schemas.Lab
 
 @router.delete("/{slug}/labels/{label}", response={204: None, **WRITE})
 @requires(Role.STAFF)
-def label_remove(request: HttpRequest, slug: str, label: str):
+def label_remove(request: HttpRequest, slug: str, label: LabelInPath):
     """Remove a label (`production`: admins); recorded in its history."""
     labels.prompt_label_remove(prompt=_prompt(request, slug), label=label, actor=request.auth)
     return Status(204, None)

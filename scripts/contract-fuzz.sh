@@ -85,9 +85,14 @@ fuzz() {  # $1: time budget in seconds, then filters
 # admin) would reuse the ids she has seen and promote Carol to staff (who may then read Bob's
 # events: a false object-level authorization failure) or deactivate Bob and Carol mid-run.
 admin_only=(users_update users_deactivate)
+# Logging out `everywhere` raises the caller's token version: every access token of theirs stops
+# working. In the main run the first such call as Bob turned all of Bob's later calls into 401s
+# (prompts, files and analyses were then only tried as 401s), so it runs after everything else.
+session_enders=(auth_logout)
 # Every tag is fuzzed; FUZZ_EXCLUDE_TAGS="a b" leaves tags out of a local run (never in CI).
 excluded_tags=(${FUZZ_EXCLUDE_TAGS-})
-fuzz $((budget * 5 / 6)) "${admin_only[@]/#/--exclude-operation-id=}" "${excluded_tags[@]/#/--exclude-tag=}"
+fuzz $((budget * 3 / 4)) "${admin_only[@]/#/--exclude-operation-id=}" \
+  "${session_enders[@]/#/--exclude-operation-id=}" "${excluded_tags[@]/#/--exclude-tag=}"
 for id in "$FUZZ_BOB_ID" "$FUZZ_CAROL_ID"; do  # the peers were peers throughout the main run
   curl -sf -H "Authorization: Bearer $FUZZ_ADMIN_TOKEN" "$base/api/v1/users/$id" | "$py" -c \
     'import json, sys; user = json.load(sys.stdin); sys.exit(not (user["is_active"] and user["role"] == "user"))' \
@@ -95,3 +100,5 @@ for id in "$FUZZ_BOB_ID" "$FUZZ_CAROL_ID"; do  # the peers were peers throughout
 done
 echo "== schemathesis: user management (admins), last"
 fuzz $((budget / 6)) "${admin_only[@]/#/--include-operation-id=}"
+echo "== schemathesis: ending sessions, very last"
+fuzz $((budget / 12)) "${session_enders[@]/#/--include-operation-id=}"
