@@ -6,9 +6,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from analyses.models import Analysis
-from prompts.models import Prompt
+from prompts.models import LABEL_PATTERN, Prompt
 from tests.support.analyses_factories import file_create, prompt_create
-from tests.support.http import assert_error, post_json
+from tests.support.http import assert_error, delete, post_json, put_json
 
 
 @pytest.fixture
@@ -90,3 +90,22 @@ def test_an_import_document_has_the_one_format(client, admin, bearer, bodies):
     assert response.status_code == 200, response.content
     assert response.json() == {"dry_run": False, "changes": []}
     assert not Prompt.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_label_to_move_or_remove_declares_its_pattern_and_the_server_keeps_its_codes(
+    client, staff, bearer
+):
+    served = client.get("/api/v1/openapi.json").json()["paths"]
+    for method in ("put", "delete"):
+        (label,) = [
+            p
+            for p in served["/api/v1/prompts/{slug}/labels/{label}"][method]["parameters"]
+            if p["name"] == "label"
+        ]
+        assert label["schema"]["pattern"] == LABEL_PATTERN
+    version = prompt_create()
+    path = "/prompts/summary/labels/Not%20Ok"
+    assert_error(put_json(client, path, {"version": 1}, **bearer(staff)), 422, "label_invalid")
+    assert_error(delete(client, path, **bearer(staff)), 422, "label_invalid")
+    assert list(version.prompt.labels.values_list("name", flat=True)) == ["production"]
