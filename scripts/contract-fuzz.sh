@@ -35,6 +35,9 @@ export THROTTLE_REGISTER=1000000/min THROTTLE_REFRESH=1000000/min THROTTLE_PASSW
 export THROTTLE_EMAIL_VERIFICATION=1000000/min THROTTLE_EMAIL_VERIFICATION_ADDRESS=1000000/min
 export LOGIN_LOCKOUT_ATTEMPTS=1000000
 export BIND=127.0.0.1:$port WEB_CONCURRENCY=2 GUNICORN_THREADS=4
+# The master's liveness listener (config/liveness.py) would take the fixed LIVENESS_PORT (8001),
+# outside this run's port and shared with any other server on the machine; the fuzz needs none.
+export LIVENESS_PORT=0
 export GUNICORN_WORKER_CLASS=gthread GUNICORN_APP=config.wsgi:application
 
 psql_admin() { psql -q -X -h 127.0.0.1 -U postgres -d postgres "$@"; }
