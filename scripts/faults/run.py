@@ -68,6 +68,7 @@ class Suite:
         self.postgres.psql(f"CREATE DATABASE {DB_NAME}")
         self.redis.start()
         manage(self.env, "migrate", "--noinput", "-v0")
+        manage(self.env, "collectstatic", "--noinput", "-v0")  # the admin's pages need the manifest
         manage(self.env, "ensure_admin")
         # API keys (the load's writes) need a verified address; this admin's is, by fiat.
         self.postgres.psql(

@@ -55,7 +55,7 @@ def admin_login(suite) -> AdminBrowser:
     )
     assert status == 302, (status, page[:500])
     status, _, page, _ = browser.request("GET", "/admin/")
-    assert status == 200 and "Site administration" in page, (status, page[:300])
+    assert status == 200 and "Dashboard" in page, (status, page[:300])
     return browser
 
 
@@ -117,7 +117,7 @@ def redis_outages(suite) -> tuple[dict, list]:
         ),
         (
             "redis thawed: the admin session is still signed in",
-            admin_after_thaw[0] == 200 and "Site administration" in admin_after_thaw[2],
+            admin_after_thaw[0] == 200 and "Dashboard" in admin_after_thaw[2],
             admin_after_thaw[0],
         ),
         # Before its process's breaker opens (and at each probe), a request may wait the socket
