@@ -201,7 +201,9 @@ def app_environment(root: Path, **extra: str) -> dict[str, str]:
         "ARGON2_PARALLELISM": "1",
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "json",
-        "STATIC_ROOT": str(root / "static"),  # collected by the suite: hashed names, as in production
+        "STATIC_ROOT": str(
+            root / "static"
+        ),  # collected by the suite: hashed names, as in production
         "BIND": f"127.0.0.1:{WEB_PORT}",
         "LIVENESS_PORT": str(LIVENESS_PORT),
         "WEB_CONCURRENCY": "2",
