@@ -7,6 +7,8 @@
 #   BENCH_DURATION=15           seconds per scenario (the 1000-connection stress row always runs 30 s)
 #   BENCH_SCENARIOS=regex       only scenarios whose name matches (e.g. 'health|me_')
 #   BENCH_WORKER_CLASS=gthread  gthread | sync | uvicorn (gunicorn + uvicorn_worker, config.asgi)
+#                               | granian (Granian's WSGI interface, 2 workers, BENCH_THREADS
+#                               blocking threads each; scripts/bench/granian.sh)
 #   BENCH_THREADS=4             GUNICORN_THREADS for gthread
 #   BENCH_AUDIT_EVENTS=1000000  seed the audit table up to this many rows (only when it has fewer)
 #   BENCH_REPEAT=2              runs per scenario, the best (highest req/s) is printed: other jobs
@@ -54,7 +56,8 @@ case $worker_class in
   uvicorn | uvicorn_worker.UvicornWorker)
     export GUNICORN_WORKER_CLASS=uvicorn_worker.UvicornWorker GUNICORN_APP=config.asgi:application ;;
   gthread | sync) export GUNICORN_WORKER_CLASS=$worker_class GUNICORN_APP=config.wsgi:application ;;
-  *) echo "BENCH_WORKER_CLASS must be gthread, sync or uvicorn" >&2; exit 2 ;;
+  granian) export GUNICORN_WORKER_CLASS=granian GUNICORN_APP=config.wsgi:application ;;
+  *) echo "BENCH_WORKER_CLASS must be gthread, sync, uvicorn or granian" >&2; exit 2 ;;
 esac
 
 psql_admin -tc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
@@ -107,7 +110,7 @@ scenarios=(
 report=$state/last-run.txt
 : > "$state/server.log"
 {
-  echo "parecer bench $(date -u +%FT%TZ): gunicorn $GUNICORN_WORKER_CLASS ($GUNICORN_APP), workers=$WEB_CONCURRENCY threads=$GUNICORN_THREADS"
+  echo "parecer bench $(date -u +%FT%TZ): server $GUNICORN_WORKER_CLASS ($GUNICORN_APP), workers=$WEB_CONCURRENCY threads=$GUNICORN_THREADS"
   echo "host: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB; audit rows: $BENCH_AUDIT_ROWS ($BENCH_AUDIT_INVOICE_PAID invoice.paid); best of $repeat x ${duration}s; LOG_LEVEL=WARNING unless noted"
   printf "%-22s %9s %8s %8s %8s %7s %8s %6s\n" scenario "req/s" "p50 ms" "p95 ms" "p99 ms" errors "RSS MiB" load1
 } | tee "$report"

@@ -72,22 +72,15 @@ MIDDLEWARE = [
     "config.middleware.ApiErrorEnvelopeMiddleware",
     # Before CSRF and authentication, which may parse the body: uploads stream from the first byte.
     "files.receiving.UploadStreamingMiddleware",
+    # Browser* are Django's own, skipped for an API call with a token or key (config/browser_middleware.py).
+    "config.browser_middleware.BrowserSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "config.browser_middleware.BrowserMiddleware",  # runs BROWSER_MIDDLEWARE below, not for tokens
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "config.browser_middleware.BrowserAuthenticationMiddleware",
+    "config.middleware.AdminActorMiddleware",
+    "config.browser_middleware.BrowserMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
-# The admin's and cookie mode's middleware; an API call with a bearer token or an API key skips
-# them (config/browser_middleware.py). They run in this order where BrowserMiddleware stands.
-BROWSER_MIDDLEWARE = [
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "config.middleware.AdminActorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-]
-# The admin's checks look for its session, auth and messages middleware in MIDDLEWARE only; they
-# are in BROWSER_MIDDLEWARE, which every admin request runs (tests/foundation/test_browser_middleware.py).
-SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -1,5 +1,5 @@
-"""Sessions, CSRF, request.user and messages run for browsers (admin, cookie mode) only: an API
-call with a bearer token or an API key skips them (config/browser_middleware.py)."""
+"""Sessions, request.user and messages run for browsers (admin, cookie mode) only: an API call
+with a bearer token or an API key skips them (config/browser_middleware.py); CSRF stays."""
 
 import re
 
