@@ -50,6 +50,8 @@ if ! prod_secrets; then
   psql_admin -c "DROP DATABASE IF EXISTS $db" >/dev/null
 fi
 . scripts/bench/env.sh  # the database is $db
+# The master's liveness listener next to the bench port, not on 8001 where another bench may be.
+export LIVENESS_PORT=${LIVENESS_PORT:-$((port + 1))}
 export BIND=127.0.0.1:$port WEB_CONCURRENCY=2 GUNICORN_THREADS=${BENCH_THREADS:-4}
 worker_class=${BENCH_WORKER_CLASS:-gthread}
 case $worker_class in
