@@ -28,8 +28,9 @@ def _active_user_sql() -> str:
     id_, active, version = (
         quote(meta.get_field(name).column) for name in ("id", "is_active", "token_version")
     )
+    # Only the model's own quoted names are interpolated; values are parameters.
     return (
-        f"SELECT {columns} FROM {quote(meta.db_table)} "
+        f"SELECT {columns} FROM {quote(meta.db_table)} "  # noqa: S608
         f"WHERE {id_} = %s AND {active} = %s AND {version} = %s"
     )
 
