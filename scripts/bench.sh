@@ -71,6 +71,7 @@ login_body=$state/login.json
 printf '{"email": "%s", "password": "%s"}\n' "$BENCH_EMAIL" "$BENCH_PASSWORD" > "$login_body"
 event_body=scripts/bench/audit_event.json
 render_body=scripts/bench/prompt_render.json  # 5 variables for the 3-message bench prompt
+analysis_body=scripts/bench/analysis_create.json  # the bench prompt's variables, no files
 
 . scripts/bench/server.sh
 trap stop_server EXIT
@@ -106,6 +107,8 @@ scenarios=(
   "prompt_render|POST|/api/v1/prompts/$BENCH_PROMPT/render|Authorization: Bearer $BENCH_JWT|$render_body|64|$duration"
   "files_upload_1mib|POST|/api/v1/files|Authorization: Bearer $BENCH_JWT|upload:1048576|16|$duration"
   "files_download_1mib|GET|/api/v1/files/$BENCH_FILE_ID/content|Authorization: Bearer $BENCH_JWT||16|$duration"
+  "analyses_create|POST|/api/v1/analyses|Authorization: Bearer $BENCH_JWT|$analysis_body|64|$duration"
+  "analyses_get|GET|/api/v1/analyses/$BENCH_ANALYSIS_ID|Authorization: Bearer $BENCH_JWT||64|$duration"
   "health_live_log_info|GET|/health/live|||64|$duration|INFO"
 )
 
