@@ -2,7 +2,9 @@
 
 import uuid
 from datetime import datetime
+from functools import cache
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from accounts.models import ApiKey, Role, User
@@ -12,7 +14,25 @@ from accounts.tokens import sha256_hex
 def active_user_get(*, user_id: uuid.UUID, token_version: int) -> User | None:
     """The active user with this id whose tokens of ``token_version`` are still valid, or None:
     deactivated users, and tokens revoked by a version bump, authenticate as nobody."""
-    return User.objects.filter(pk=user_id, is_active=True, token_version=token_version).first()
+    # Every authenticated request runs this: one prepared-once statement instead of the ORM's
+    # query building, which took longer than PostgreSQL takes to answer (0.64 -> 0.30 ms a call,
+    # docs/performance.md "Serving speed"). The same columns, the same model instance.
+    params = [User._meta.pk.get_db_prep_value(user_id, connection), True, token_version]
+    return next(iter(User.objects.raw(_active_user_sql(), params)), None)
+
+
+@cache
+def _active_user_sql() -> str:
+    quote, meta = connection.ops.quote_name, User._meta
+    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    id_, active, version = (
+        quote(meta.get_field(name).column) for name in ("id", "is_active", "token_version")
+    )
+    # Only the model's own quoted names are interpolated; values are parameters.
+    return (
+        f"SELECT {columns} FROM {quote(meta.db_table)} "  # noqa: S608
+        f"WHERE {id_} = %s AND {active} = %s AND {version} = %s"
+    )
 
 
 def user_get_by_email(*, email: str) -> User | None:

@@ -13,6 +13,7 @@ from audits.api import router as audits_router
 from config.errors import install_exception_handlers
 from config.openapi import contract_schema, operation_id_for
 from config.parser import StrictJSONParser
+from config.renderer import OrjsonRenderer
 from core.errors import ErrorOut
 from core.throttles import WriteRateThrottle
 from files.api import router as files_router
@@ -43,6 +44,7 @@ api = ParecerAPI(
     urls_namespace="api",
     auth=API_AUTH,
     parser=StrictJSONParser(),
+    renderer=OrjsonRenderer(),
     # Every write, per user (sessions and keys together); operations with their own throttles
     # (sign-in, e-mail verification) list it again where it should still apply.
     throttle=[WriteRateThrottle("writes")],

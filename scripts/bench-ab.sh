@@ -15,6 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${BASE:?set BASE=<git ref> (e.g. make bench-ab BASE=HEAD~3)}"
 rounds=${BENCH_AB_ROUNDS:-2}
+# Both sides' gunicorn masters put their liveness listener here (not on 8001, which a build
+# older than this script's bench.sh would otherwise use and another bench may hold).
+export LIVENESS_PORT=${LIVENESS_PORT:-$((${BENCH_PORT:-8100} + 1))}
 here=$(pwd)
 ab=.bench/ab
 base_dir=$here/$ab/base
@@ -31,7 +34,10 @@ echo "A = $BASE ($(git rev-parse --short "$BASE")), B = working tree ($(git rev-
 if cmp -s requirements.lock "$base_dir/requirements.lock"; then
   ln -s "$here/.venv" "$base_dir/.venv"  # same locked dependencies: one virtual environment
 else
-  make -C "$base_dir" install >/dev/null
+  # Other locked dependencies: a virtual environment per lock file, kept for the next run.
+  venv=$here/$ab/venv-$(sha256sum "$base_dir/requirements.lock" | cut -c1-12)
+  make -C "$base_dir" install VENV="$venv" >/dev/null
+  ln -s "$venv" "$base_dir/.venv"
 fi
 rm -rf "$base_dir/.bench"
 ln -s "$here/.bench" "$base_dir/.bench"

@@ -7,6 +7,8 @@
 #   BENCH_DURATION=15           seconds per scenario (the 1000-connection stress row always runs 30 s)
 #   BENCH_SCENARIOS=regex       only scenarios whose name matches (e.g. 'health|me_')
 #   BENCH_WORKER_CLASS=gthread  gthread | sync | uvicorn (gunicorn + uvicorn_worker, config.asgi)
+#                               | granian (Granian's WSGI interface, 2 workers, BENCH_THREADS
+#                               blocking threads each; scripts/bench/granian.sh)
 #   BENCH_THREADS=4             GUNICORN_THREADS for gthread
 #   BENCH_AUDIT_EVENTS=1000000  seed the audit table up to this many rows (only when it has fewer)
 #   BENCH_REPEAT=2              runs per scenario, the best (highest req/s) is printed: other jobs
@@ -48,13 +50,16 @@ if ! prod_secrets; then
   psql_admin -c "DROP DATABASE IF EXISTS $db" >/dev/null
 fi
 . scripts/bench/env.sh  # the database is $db
+# The master's liveness listener next to the bench port, not on 8001 where another bench may be.
+export LIVENESS_PORT=${LIVENESS_PORT:-$((port + 1))}
 export BIND=127.0.0.1:$port WEB_CONCURRENCY=2 GUNICORN_THREADS=${BENCH_THREADS:-4}
 worker_class=${BENCH_WORKER_CLASS:-gthread}
 case $worker_class in
   uvicorn | uvicorn_worker.UvicornWorker)
     export GUNICORN_WORKER_CLASS=uvicorn_worker.UvicornWorker GUNICORN_APP=config.asgi:application ;;
   gthread | sync) export GUNICORN_WORKER_CLASS=$worker_class GUNICORN_APP=config.wsgi:application ;;
-  *) echo "BENCH_WORKER_CLASS must be gthread, sync or uvicorn" >&2; exit 2 ;;
+  granian) export GUNICORN_WORKER_CLASS=granian GUNICORN_APP=config.wsgi:application ;;
+  *) echo "BENCH_WORKER_CLASS must be gthread, sync, uvicorn or granian" >&2; exit 2 ;;
 esac
 
 psql_admin -tc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
@@ -66,6 +71,7 @@ login_body=$state/login.json
 printf '{"email": "%s", "password": "%s"}\n' "$BENCH_EMAIL" "$BENCH_PASSWORD" > "$login_body"
 event_body=scripts/bench/audit_event.json
 render_body=scripts/bench/prompt_render.json  # 5 variables for the 3-message bench prompt
+analysis_body=scripts/bench/analysis_create.json  # the bench prompt's variables, no files
 
 . scripts/bench/server.sh
 trap stop_server EXIT
@@ -101,13 +107,15 @@ scenarios=(
   "prompt_render|POST|/api/v1/prompts/$BENCH_PROMPT/render|Authorization: Bearer $BENCH_JWT|$render_body|64|$duration"
   "files_upload_1mib|POST|/api/v1/files|Authorization: Bearer $BENCH_JWT|upload:1048576|16|$duration"
   "files_download_1mib|GET|/api/v1/files/$BENCH_FILE_ID/content|Authorization: Bearer $BENCH_JWT||16|$duration"
+  "analyses_create|POST|/api/v1/analyses|Authorization: Bearer $BENCH_JWT|$analysis_body|64|$duration"
+  "analyses_get|GET|/api/v1/analyses/$BENCH_ANALYSIS_ID|Authorization: Bearer $BENCH_JWT||64|$duration"
   "health_live_log_info|GET|/health/live|||64|$duration|INFO"
 )
 
 report=$state/last-run.txt
 : > "$state/server.log"
 {
-  echo "parecer bench $(date -u +%FT%TZ): gunicorn $GUNICORN_WORKER_CLASS ($GUNICORN_APP), workers=$WEB_CONCURRENCY threads=$GUNICORN_THREADS"
+  echo "parecer bench $(date -u +%FT%TZ): server $GUNICORN_WORKER_CLASS ($GUNICORN_APP), workers=$WEB_CONCURRENCY threads=$GUNICORN_THREADS"
   echo "host: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB; audit rows: $BENCH_AUDIT_ROWS ($BENCH_AUDIT_INVOICE_PAID invoice.paid); best of $repeat x ${duration}s; LOG_LEVEL=WARNING unless noted"
   printf "%-22s %9s %8s %8s %8s %7s %8s %6s\n" scenario "req/s" "p50 ms" "p95 ms" "p99 ms" errors "RSS MiB" load1
 } | tee "$report"

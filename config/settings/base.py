@@ -72,12 +72,13 @@ MIDDLEWARE = [
     "config.middleware.ApiErrorEnvelopeMiddleware",
     # Before CSRF and authentication, which may parse the body: uploads stream from the first byte.
     "files.receiving.UploadStreamingMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Browser* are Django's own, skipped for an API call with a token or key (config/browser_middleware.py).
+    "config.browser_middleware.BrowserSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.browser_middleware.BrowserAuthenticationMiddleware",
     "config.middleware.AdminActorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.browser_middleware.BrowserMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -17,7 +17,11 @@ start_server() {  # $1: LOG_LEVEL
   if curl -s -o /dev/null "$base/health/live"; then
     echo "port $port is already in use" >&2; exit 1
   fi
-  LOG_LEVEL=$1 .venv/bin/gunicorn -c config/gunicorn.py >> "$state/server.log" 2>&1 &
+  if [ "${worker_class:-}" = granian ]; then  # BENCH_WORKER_CLASS=granian
+    LOG_LEVEL=$1 scripts/bench/granian.sh >> "$state/server.log" 2>&1 &
+  else
+    LOG_LEVEL=$1 .venv/bin/gunicorn -c config/gunicorn.py >> "$state/server.log" 2>&1 &
+  fi
   server=$!
   server_log_level=$1
   for _ in $(seq 1 100); do

@@ -90,6 +90,28 @@ def files_cleanup(user: User) -> None:
         blob_delete(key=key)
         File.objects.filter(pk=file_id).delete()
     DBTaskResult.objects.filter(task_path="files.tasks.file_extract").delete()
+    # And what the analyses_create row queued: its analyses (not the status-read one), their
+    # tasks; the budget reservations stay (a test budget, reset monthly).
+    from analyses.models import Analysis
+
+    keep = bench_analysis(user)
+    Analysis.objects.filter(owner=user).exclude(pk=keep).delete()
+    DBTaskResult.objects.filter(task_path="analyses.tasks.analysis_run").delete()
+
+
+def bench_analysis(user: User) -> str:
+    """The analysis the status-read scenario reads: one queued analysis of the bench prompt (the
+    same one every run: an idempotency key); no worker runs during the bench."""
+    import json
+
+    from analyses.services.submission import analysis_submit
+
+    body = json.loads(Path("scripts/bench/analysis_create.json").read_text())
+    submitted = analysis_submit(
+        user=user, prompt_slug=body["prompt"], variables=body["variables"], file_ids=[],
+        idempotency_key="bench-status-read",
+    )  # fmt: skip
+    return str(submitted.analysis.pk)
 
 
 user = bench_user()
@@ -127,9 +149,11 @@ def bench_prompt() -> str:
 
 prompt_slug = bench_prompt()
 
+
 print(f"export BENCH_JWT='{token}' BENCH_JWT_TTL='{ttl}'")
 print(f"export BENCH_API_KEY='{key}'")
 print(f"export BENCH_EMAIL='{EMAIL}' BENCH_PASSWORD='{PASSWORD}'")
 print(f"export BENCH_FILE_ID='{bench_file(user)}'")
 print(f"export BENCH_AUDIT_ROWS='{have}' BENCH_AUDIT_INVOICE_PAID='{invoice_paid}'")
 print(f"export BENCH_PROMPT='{prompt_slug}'")
+print(f"export BENCH_ANALYSIS_ID='{bench_analysis(user)}'")
