@@ -18,42 +18,23 @@ def expired_sessions_clear() -> dict:
 @background_task()
 def password_reset_email_send(*, user_id: str) -> dict:
     """E-mail a single-use password reset link, valid PASSWORD_RESET_TIMEOUT seconds (1 h)."""
-    from accounts import emails
     from accounts.models import User
     from accounts.services.passwords import password_reset_link_parts
 
     user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return {"sent": False}
-    uid, token = password_reset_link_parts(user=user)
-    # Once per request, even if the task re-runs after its worker died (core.task_effects).
-    sent = effect_once(
-        name="email",
-        perform=lambda: emails.link_email_send(
-            user=user, kind="password_reset", uid=uid, token=token
-        ),
-    )
-    return {"sent": sent}
+    return _link_email_once(user=user, kind="password_reset", link_parts=password_reset_link_parts)
 
 
 @background_task()
 def email_verification_send(*, user_id: str) -> dict:
     """E-mail the link that verifies the user's current address."""
-    from accounts import emails
     from accounts.models import User
     from accounts.services.profile import email_verification_link_parts
 
     user = User.objects.filter(pk=user_id, email_verified_at__isnull=True).first()
-    if user is None:
-        return {"sent": False}
-    uid, token = email_verification_link_parts(user=user)
-    sent = effect_once(
-        name="email",
-        perform=lambda: emails.link_email_send(
-            user=user, kind="email_verification", uid=uid, token=token
-        ),
+    return _link_email_once(
+        user=user, kind="email_verification", link_parts=email_verification_link_parts
     )
-    return {"sent": sent}
 
 
 @background_task()
@@ -69,5 +50,20 @@ def email_change_notice_send(*, user_id: str, old_email: str, new_email: str) ->
             kind="email_changed",
             values={"old_email": old_email, "new_email": new_email},
         ),
+    )
+    return {"sent": sent}
+
+
+def _link_email_once(*, user, kind: str, link_parts) -> dict:
+    """E-mail ``user`` their ``kind`` link (None: nobody to tell), once per request even if the
+    task re-runs after its worker died (core.task_effects)."""
+    from accounts import emails
+
+    if user is None:
+        return {"sent": False}
+    uid, token = link_parts(user=user)
+    sent = effect_once(
+        name="email",
+        perform=lambda: emails.link_email_send(user=user, kind=kind, uid=uid, token=token),
     )
     return {"sent": sent}
