@@ -10,3 +10,14 @@ class FilesConfig(AppConfig):
         "file",
         "files",
     )
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete
+
+        from files import receivers
+
+        post_delete.connect(
+            receivers.file_blob_delete_on_commit,
+            sender="files.File",
+            dispatch_uid="files_blob_delete_on_commit",
+        )

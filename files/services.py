@@ -116,7 +116,6 @@ def file_upload(
 def file_delete(*, file: File, actor) -> None:
     """Delete the row (other apps may veto through ``pre_delete``, e.g. a file in use), then
     the blob once that commits: a rolled-back delete never loses the bytes."""
-    key = file.storage_key
     with transaction.atomic():
         locked = File.objects.select_for_update().filter(pk=file.pk).first()
         if locked is None:
@@ -133,8 +132,7 @@ def file_delete(*, file: File, actor) -> None:
                 "deleted_by": str(getattr(actor, "pk", "")),
             },
         )
-        locked.delete()
-        transaction.on_commit(lambda: blob_delete(key=key))
+        locked.delete()  # the blob goes when this commits (files.receivers)
 
 
 def file_download_record(*, file: File, actor) -> None:

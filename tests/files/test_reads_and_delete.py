@@ -252,3 +252,24 @@ def test_a_row_whose_bytes_are_gone_is_a_clear_404(client, user, bearer):
         client.get(f"/api/v1/files/{file.pk}/content", **bearer(user)), 404, "blob_missing"
     )
     assert "missing" in error["message"]
+
+
+def test_erasing_a_user_in_the_admin_takes_their_files_and_blobs(
+    admin_client, audit_events, django_capture_on_commit_callbacks
+):
+    """A hard delete (erasure request) cascades to the person's files; their bytes go too, once
+    the deletion commits, and another person's file stays."""
+    erased, kept = UserFactory(), UserFactory()
+    erased_files = [file_create(owner=erased, data=TEXT), file_create(owner=erased, data=b"notes\n")]
+    kept_file = file_create(owner=kept, data=TEXT)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/admin/accounts/user/{erased.pk}/delete/", {"post": "yes"}, follow=True
+        )
+    assert response.status_code == 200
+    assert not File.objects.filter(owner_id=erased.pk).exists()
+    assert list(File.objects.values_list("pk", flat=True)) == [kept_file.pk]
+    assert stored_keys() == [kept_file.storage_key]
+    assert all(file.storage_key not in stored_keys() for file in erased_files)
+    [event] = audit_events(action="user.deleted")
+    assert event.entity_id == str(erased.pk)
