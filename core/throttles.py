@@ -1,5 +1,10 @@
 """Rate limits on the shared cache (Redis in production), named by scope in THROTTLE_RATES.
 
+Each limit is a fixed-window counter: one atomic ``INCR`` of ``<scope>:<who>:<window>`` per
+request (ninja's own throttle keeps a list of timestamps that it reads, rewrites and pickles
+whole on every request: its cost grows with the rate, and concurrent requests that read the same
+list lose each other's hits). A window lets at most twice the rate through across its boundary.
+
 Throttles fail open: a Redis outage must not take sign-in down with it, so the request passes
 and the failure is logged.
 """
@@ -43,8 +48,8 @@ class ScopedRateThrottle(SimpleRateThrottle):
     """Per client IP, at the rate named by ``scope`` in ``settings.THROTTLE_RATES``."""
 
     key = _PerThread()
-    history = _PerThread()
     now = _PerThread()
+    window_ends = _PerThread()
 
     def __init__(self, scope: str) -> None:
         self.scope = scope
@@ -60,11 +65,32 @@ class ScopedRateThrottle(SimpleRateThrottle):
         if rate != self.rate:  # settings changed since start-up (tests, live reconfiguration)
             self.rate = rate
             self.num_requests, self.duration = self.parse_rate(rate)
+        who = self.get_cache_key(request)
+        if who is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.key, self.window_ends = f"{who}:{window}", (window + 1) * self.duration
         try:
-            return super().allow_request(request)
+            return window_hit(key=self.key, seconds=self.duration) <= self.num_requests
         except Exception as exc:
             logger.warning("throttle_failed_open", scope=self.scope, error=str(exc)[:200])
             return True
+
+    def wait(self) -> float:
+        """Seconds until the current window ends (the ``Retry-After`` of a 429)."""
+        return max(0.0, self.window_ends - self.now)
+
+
+def window_hit(*, key: str, seconds: int) -> int:
+    """Count one hit on a window's counter and return the count: one round trip once the
+    window's key exists (the key names its window, so it only needs to outlive it)."""
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window's first hit
+        if cache.add(key, 1, seconds):
+            return 1
+        return cache.incr(key)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -98,14 +124,9 @@ def rate_counter_hit(*, scope: str, ident: str) -> None:
     inbox, say), checked in services. Fails open like the request throttles.
     """
     limit = ScopedRateThrottle(scope)
-    key = f"rate:{scope}:{ident}"
+    window = int(limit.timer() // limit.duration)
     try:
-        cache.add(key, 0, limit.duration)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, limit.duration)
-            count = 1
+        count = window_hit(key=f"rate:{scope}:{ident}:{window}", seconds=limit.duration)
     except Exception as exc:
         logger.warning("rate_counter_failed_open", scope=scope, error=str(exc)[:200])
         return

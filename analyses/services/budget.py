@@ -1,7 +1,8 @@
 """Per-user monthly budgets: reserve the worst case at admission, settle the actual at the end.
 
-Every change to a user's ``UsageMonth`` row happens under ``select_for_update``, so N concurrent
-submissions are serialised on that one row and admit only what fits (the race that lets
+Every change to a user's ``UsageMonth`` row holds its row lock (a conditional ``UPDATE`` or
+``select_for_update``), so N concurrent submissions are serialised on that one row and admit only
+what fits (the race that lets
 check-then-spend budgets be overrun: LiteLLM issues 34732 and 40095).
 """
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import DecimalField, F, Q, Value
 from django.utils import timezone
 
 from analyses.models import Analysis, UsageMonth
@@ -77,15 +79,39 @@ def _locked_row(*, user_id, month: dt.date) -> UsageMonth:
     return UsageMonth.objects.select_for_update().get(user_id=user_id, month=month)
 
 
-def budget_reserve(*, user, tokens: int, cost: Decimal) -> dt.date:
+def _fits(*, tokens: int, cost: Decimal, token_limit: int | None, cost_limit: Decimal | None) -> Q:
+    """The row still has room for ``tokens`` and ``cost``: a condition the UPDATE checks itself."""
+    room = Q()
+    if token_limit is not None:
+        room &= Q(reserved_tokens__lte=Value(token_limit - tokens) - F("used_tokens"))
+    if cost_limit is not None:
+        room &= Q(
+            reserved_cost_usd__lte=Value(cost_limit - cost, output_field=DecimalField())
+            - F("used_cost_usd")
+        )
+    return room
+
+
+def budget_reserve(*, user, tokens: int, cost: Decimal, month: dt.date | None = None) -> dt.date:
     """Reserve ``tokens`` and ``cost`` for one analysis this month, or raise 429 ``budget_exceeded``.
 
-    Call inside the transaction that creates the analysis: the row lock is held until it commits.
+    Call inside the transaction that creates the analysis, as late as possible: the row lock the
+    reservation takes is held until it commits. The usual case is one conditional ``UPDATE``
+    (check and reserve in one statement, so concurrent submissions cannot both slip under);
+    a month without a row yet, or a refusal, is decided again under ``select_for_update``.
     """
     assert transaction.get_connection().in_atomic_block, "reserve inside the analysis's transaction"
-    month = month_start()
-    row = _locked_row(user_id=user.pk, month=month)
+    month = month or month_start()
     token_limit, cost_limit = _limits()
+    room = _fits(tokens=tokens, cost=cost, token_limit=token_limit, cost_limit=cost_limit)
+    reserved = UsageMonth.objects.filter(room, user_id=user.pk, month=month).update(
+        reserved_tokens=F("reserved_tokens") + tokens,
+        reserved_cost_usd=F("reserved_cost_usd") + cost,
+        updated_at=timezone.now(),
+    )
+    if reserved:
+        return month
+    row = _locked_row(user_id=user.pk, month=month)
     over_tokens = token_limit is not None and (
         row.used_tokens + row.reserved_tokens + tokens > token_limit
     )

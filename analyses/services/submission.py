@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from analyses import metrics, waiting
 from analyses.models import Analysis, IdempotencyKey, Status
-from analyses.services.budget import Prices, budget_reserve
+from analyses.services.budget import Prices, budget_reserve, month_start
 from audits.services import audit_event_record
 from core import context
 from core.errors import Conflict, DomainError, InvalidInput
@@ -209,15 +209,16 @@ def _admit(
         cache_key=cache_key,
         queued_at=now,
     )
+    # One transaction; the two row locks it needs (the owner's budget month, the audit chain's
+    # head) are taken last, so concurrent submissions wait on each other for as few statements
+    # as possible.
     try:
         with transaction.atomic():
             source = _cached_result(user=user, cache_key=cache_key) if use_cache else None
             if source is not None:
                 _born_from_cache(analysis, source=source, now=now)
             else:
-                analysis.budget_month = budget_reserve(
-                    user=user, tokens=reserved_tokens, cost=reserved_cost
-                )
+                analysis.budget_month = month_start(now)
                 analysis.reserved_tokens = reserved_tokens
                 analysis.reserved_cost_usd = reserved_cost
             analysis.save()
@@ -234,6 +235,19 @@ def _admit(
                         )
                 except IntegrityError:
                     raise _KeyTaken() from None
+            if analysis.status == Status.QUEUED:
+                from analyses.tasks import analysis_run
+
+                context.enqueue(analysis_run, str(analysis.pk))
+            else:
+                transaction.on_commit(lambda: waiting.analysis_done_announce(analysis.pk))
+            if source is None:
+                budget_reserve(
+                    user=user,
+                    tokens=reserved_tokens,
+                    cost=reserved_cost,
+                    month=analysis.budget_month,
+                )
             audit_event_record(
                 action="analysis.created",
                 entity_type="analysis",
@@ -246,12 +260,6 @@ def _admit(
                     "files": [f["id"] for f in input_files],
                 },
             )
-            if analysis.status == Status.QUEUED:
-                from analyses.tasks import analysis_run
-
-                context.enqueue(analysis_run, str(analysis.pk))
-            else:
-                transaction.on_commit(lambda: waiting.analysis_done_announce(analysis.pk))
     except _KeyTaken:
         raise
     metrics.analysis_created(analysis)

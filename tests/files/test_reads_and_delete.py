@@ -260,7 +260,10 @@ def test_erasing_a_user_in_the_admin_takes_their_files_and_blobs(
     """A hard delete (erasure request) cascades to the person's files; their bytes go too, once
     the deletion commits, and another person's file stays."""
     erased, kept = UserFactory(), UserFactory()
-    erased_files = [file_create(owner=erased, data=TEXT), file_create(owner=erased, data=b"notes\n")]
+    erased_files = [
+        file_create(owner=erased, data=TEXT),
+        file_create(owner=erased, data=b"notes\n"),
+    ]
     kept_file = file_create(owner=kept, data=TEXT)
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(

@@ -1,12 +1,15 @@
 """One throttle instance serves every thread of a gthread worker (and the write throttle every
-operation): each request must count into its own caller's key, however the threads interleave."""
+operation): each request must count into its own caller's key, however the threads interleave,
+and concurrent requests of one caller must never both slip under the limit."""
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 from django.core.cache import cache
 from django.test import RequestFactory
 
+from core import throttles
 from core.throttles import WriteRateThrottle
 
 
@@ -16,32 +19,47 @@ def _write_by(user_id: str):
     return request
 
 
+def _window_key(throttle, user_id: str) -> str:
+    return f"throttle_writes_user:{user_id}:{int(throttle.timer() // throttle.duration)}"
+
+
 def test_interleaved_requests_count_into_their_own_users_keys(monkeypatch, settings):
     settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "writes": "5/min"}
     throttle = WriteRateThrottle("writes")
-    a_is_reading, b_is_done = threading.Event(), threading.Event()
+    a_is_counting, b_is_done = threading.Event(), threading.Event()
+    real_hit = throttles.window_hit
 
-    def get(key, default=None):
-        value = cache.get(key, default)
-        if key.endswith("user:a"):  # hold A between reading its history and writing it back
-            a_is_reading.set()
+    def hit(*, key, seconds):
+        if "_user:a:" in key:  # hold A between naming its key and counting into it
+            a_is_counting.set()
             b_is_done.wait(5)
-        return value
+        return real_hit(key=key, seconds=seconds)
 
-    monkeypatch.setattr(throttle, "cache", SimpleNamespace(get=get, set=cache.set))
+    monkeypatch.setattr(throttles, "window_hit", hit)
     results = {}
     first = threading.Thread(
         target=lambda: results.setdefault("a", throttle.allow_request(_write_by("a")))
     )
     first.start()
-    assert a_is_reading.wait(5)
+    assert a_is_counting.wait(5)
     results["b"] = throttle.allow_request(_write_by("b"))
     b_is_done.set()
     first.join(5)
 
     assert results == {"a": True, "b": True}
-    assert len(cache.get("throttle_writes_user:a", [])) == 1
-    assert len(cache.get("throttle_writes_user:b", [])) == 1
+    assert cache.get(_window_key(throttle, "a")) == 1
+    assert cache.get(_window_key(throttle, "b")) == 1
+
+
+def test_concurrent_requests_of_one_user_admit_exactly_the_limit(settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "writes": "10/min"}
+    throttle = WriteRateThrottle("writes")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        allowed = list(pool.map(lambda _: throttle.allow_request(_write_by("a")), range(30)))
+    assert allowed.count(True) == 10
+    assert cache.get(_window_key(throttle, "a")) == 30  # refused requests count too
+    assert throttle.allow_request(_write_by("a")) is False
+    assert 0 < throttle.wait() <= 60  # Retry-After: the rest of the window
 
 
 def test_reads_are_not_counted(settings):
@@ -51,4 +69,4 @@ def test_reads_are_not_counted(settings):
     request.auth = SimpleNamespace(pk="a")
 
     assert all(throttle.allow_request(request) for _ in range(3))
-    assert cache.get("throttle_writes_user:a") is None
+    assert cache.get(_window_key(throttle, "a")) is None
