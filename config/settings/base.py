@@ -339,8 +339,8 @@ ANALYSIS_RETRY_CAP_SECONDS = env.float("ANALYSIS_RETRY_CAP_SECONDS", default=120
 # Reserved at admission when a prompt version sets no max_output_tokens.
 ANALYSIS_DEFAULT_MAX_OUTPUT_TOKENS = env.int("ANALYSIS_DEFAULT_MAX_OUTPUT_TOKENS", default=4096)
 ANALYSIS_MAX_WAITERS = env.int("ANALYSIS_MAX_WAITERS", default=16)  # ?wait=N holders per process
-ANALYSIS_WAIT_TICK = env.float("ANALYSIS_WAIT_TICK", default=0.1)  # cache check while waiting
-ANALYSIS_WAIT_DB_CHECK = env.float("ANALYSIS_WAIT_DB_CHECK", default=2.0)  # database backstop
+# Waiters wake on a Redis message; this database read is the backstop (no Redis, an outage).
+ANALYSIS_WAIT_DB_CHECK = env.float("ANALYSIS_WAIT_DB_CHECK", default=2.0)
 ANALYSIS_WORKER_THREADS = env.int("ANALYSIS_WORKER_THREADS", default=32)
 # How long a worker thread waits for a pooled database connection (web requests: DB_POOL_TIMEOUT).
 ANALYSIS_WORKER_DB_POOL_TIMEOUT = env.float("ANALYSIS_WORKER_DB_POOL_TIMEOUT", default=30.0)
