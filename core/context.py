@@ -33,6 +33,12 @@ _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
 )
 
 
+# Values read once per request, task or command (``memoised``); bound with the context.
+_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "parecer_request_memo", default=None
+)
+
+
 def current() -> RequestContext:
     """The context of whatever is running now (a request, a task, a command)."""
     return _current.get()
@@ -45,7 +51,7 @@ def new_request_id() -> str:
 @contextmanager
 def bound(context: RequestContext) -> Iterator[RequestContext]:
     """Make ``context`` current for the block, and bind its ids into every log line."""
-    token = _current.set(context)
+    token, memo_token = _current.set(context), _memo.set({})
     structlog.contextvars.bind_contextvars(
         request_id=context.request_id, source=context.source, user_id=context.actor_user_id
     )
@@ -53,7 +59,27 @@ def bound(context: RequestContext) -> Iterator[RequestContext]:
         yield context
     finally:
         _current.reset(token)
+        _memo.reset(memo_token)
         structlog.contextvars.unbind_contextvars("request_id", "source", "user_id")
+
+
+def memoised(name: str, load: Callable[[], Any]) -> Any:
+    """``load()`` once per bound request, task or command, then the same value for the rest of
+    it (outside any bound context: every time). For shared state that a request reads several
+    times, such as the configuration: one cache round trip instead of one per read."""
+    memo = _memo.get()
+    if memo is None:
+        return load()
+    if name not in memo:
+        memo[name] = load()
+    return memo[name]
+
+
+def memo_forget(name: str) -> None:
+    """Drop a memoised value, e.g. after this request changed what it holds."""
+    memo = _memo.get()
+    if memo is not None:
+        memo.pop(name, None)
 
 
 def set_actor(*, user_id: str | None, api_key_id: str | None = None, label: str) -> None:

@@ -1,11 +1,13 @@
 """System configuration: one registry of declared keys (schema, default, description), DB-stored values.
 
-``config_get(key)`` is what every app reads: the stored value or the declared default, cached
-in the shared cache (Redis in production) and dropped from it when a write commits, so every
-process sees a PUT as soon as it returns. Undeclared keys can't be stored; deployment concerns
+``config_get(key)`` is what every app reads: the stored value or the declared default. Every
+stored value sits in ONE entry of the shared cache (Redis in production; a small table), read
+once per request or task (``core.context.memoised``) and dropped from the cache when a write
+commits, so every process sees a PUT as soon as it returns. Undeclared keys can't be stored; deployment concerns
 (secrets, hosts, URLs) stay in environment settings.
 """
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,12 +18,13 @@ from django.db import transaction
 from jsonschema import Draft202012Validator
 
 from audits.services import audit_event_record
+from core import context
 from core.errors import InvalidInput, NotFound
 from prompts.models import Configuration
 
 logger = structlog.get_logger("parecer.configuration")
 
-CACHE_PREFIX = "prompts:config:v2:"
+CACHE_KEY = "prompts:config:v3:stored"
 # A backstop only: writes drop the cached value on commit. The TTL bounds how long a read that
 # raced a write (read the old row before the commit, cached it after) can serve the old value.
 CACHE_SECONDS = 60
@@ -135,8 +138,6 @@ REGISTRY: dict[str, ConfigKey] = _declare(
     ),
 )
 
-_MISSING = object()
-
 
 def config_key(key: str) -> ConfigKey:
     """The declaration of ``key``; 404 ``configuration_not_found`` for an undeclared one."""
@@ -146,25 +147,27 @@ def config_key(key: str) -> ConfigKey:
     return declared
 
 
-def config_get(key: str) -> Any:
-    """The typed value of a declared key: the stored row, else the declared default (cached)."""
-    declared = config_key(key)
-    cache_key = CACHE_PREFIX + key
+def _stored_load() -> dict[str, Any]:
     try:
-        cached = cache.get(cache_key, _MISSING)
+        stored = cache.get(CACHE_KEY)
     except Exception as exc:  # a cache outage must not stop reads: fall back to the database
-        logger.warning("configuration_cache_failed", key=key, error=str(exc)[:200])
-        cached = _MISSING
-    if cached is _MISSING:
-        row = Configuration.objects.filter(key=key).only("value").first()
-        # Only a stored value is cached; "nothing stored" is cached as such and the default is
-        # taken at read time (a setting-backed default follows the settings).
-        cached = {"stored": False} if row is None else {"stored": True, "value": row.value}
+        logger.warning("configuration_cache_failed", error=str(exc)[:200])
+        return dict(Configuration.objects.values_list("key", "value"))
+    if stored is None:
+        stored = dict(Configuration.objects.values_list("key", "value"))
         try:
-            cache.set(cache_key, cached, CACHE_SECONDS)
+            cache.set(CACHE_KEY, stored, CACHE_SECONDS)
         except Exception as exc:
-            logger.warning("configuration_cache_failed", key=key, error=str(exc)[:200])
-    return cached["value"] if cached.get("stored") else declared.default
+            logger.warning("configuration_cache_failed", error=str(exc)[:200])
+    return stored
+
+
+def config_get(key: str) -> Any:
+    """The typed value of a declared key: the stored value, else the declared default (a
+    setting-backed default follows the settings). A copy: callers may change what they get."""
+    declared = config_key(key)
+    stored = context.memoised("configuration", _stored_load)
+    return copy.deepcopy(stored[key]) if key in stored else declared.default
 
 
 def config_validate(*, key: str, value: Any) -> None:
@@ -191,8 +194,9 @@ def config_validate(*, key: str, value: Any) -> None:
 
 
 def _forget(key: str) -> None:
+    context.memo_forget("configuration")
     try:
-        cache.delete(CACHE_PREFIX + key)
+        cache.delete(CACHE_KEY)
     except Exception as exc:
         logger.warning("configuration_cache_failed", key=key, error=str(exc)[:200])
 

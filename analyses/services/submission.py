@@ -196,7 +196,7 @@ def _admit(
     analysis = Analysis(
         owner=user,
         api_key=api_key,
-        prompt_id=prompt_version.prompt_id,
+        prompt=prompt_version.prompt,  # loaded with the version: the reply needs its slug
         prompt_version=prompt_version,
         label=label or "",
         model=model,

@@ -55,7 +55,7 @@ class _Collector(BaseHTTPRequestHandler):
 
 
 def test_an_unhandled_error_arrives_scrubbed_with_release_environment_and_request_id():
-    server = ThreadingHTTPServer(("127.0.0.1", 8171), _Collector)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)  # a free port
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _Collector.received = []
     try:
@@ -63,7 +63,7 @@ def test_an_unhandled_error_arrives_scrubbed_with_release_environment_and_reques
             FAILING_REQUEST,
             env={
                 "DJANGO_SETTINGS_MODULE": "config.settings.test",
-                "SENTRY_DSN": "http://publickey@127.0.0.1:8171/42",
+                "SENTRY_DSN": f"http://publickey@127.0.0.1:{server.server_address[1]}/42",
                 "SENTRY_ENVIRONMENT": "faults",
                 "SENTRY_RELEASE": "parecer@test-1",
                 "T1": "QUERYSECRET",
