@@ -31,7 +31,8 @@ def _quota_check(*, owner, size: int) -> None:
 
 
 def _same_bytes(*, owner, sha256: str) -> File | None:
-    return File.objects.filter(owner=owner, sha256=sha256).first()
+    # At most one row (unique owner + sha256): no ORDER BY needed.
+    return next(iter(File.objects.filter(owner=owner, sha256=sha256)[:1]), None)
 
 
 def file_upload(
@@ -69,7 +70,9 @@ def file_upload(
     key = blob_save(key=storage_key_new(owner_id=owner.pk), content=upload)
     try:
         with transaction.atomic():
-            get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+            get_user_model().objects.select_for_update().filter(pk=owner.pk).values_list(
+                "pk"
+            ).first()
             existing = _same_bytes(owner=owner, sha256=upload.sha256)  # a concurrent twin won
             if existing is not None:
                 transaction.on_commit(lambda: blob_delete(key=key))
@@ -84,6 +87,10 @@ def file_upload(
                 sha256=upload.sha256,
                 purpose=purpose,
             )
+            from files.tasks import file_extract  # tasks import services: import here, not above
+
+            enqueue(file_extract, str(file.pk))
+            # Last: the audit chain's head stays locked from here until the commit.
             audit_event_record(
                 action="file.uploaded",
                 entity_type="file",
@@ -96,9 +103,6 @@ def file_upload(
                     "purpose": purpose,
                 },
             )
-            from files.tasks import file_extract  # tasks import services: import here, not above
-
-            enqueue(file_extract, str(file.pk))
     except IntegrityError:
         # The unique (owner, sha256) constraint caught a twin the lock did not (another database
         # session inserted between our check and insert): it holds the bytes, ours go.
