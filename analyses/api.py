@@ -87,7 +87,7 @@ def analysis_get(
 ):
     """One analysis: 200 when finished, 202 while queued or running (``?wait=N`` holds)."""
     analysis = get_object_or_404(
-        selectors.analyses_visible(actor=request.auth), pk=analysis_id, message=NOT_FOUND
+        selectors.analyses_shown(actor=request.auth), pk=analysis_id, message=NOT_FOUND
     )
     analysis = waiting.analysis_wait(analysis=analysis, seconds=query.wait)
     return _finished_or_accepted(response, analysis)

@@ -10,12 +10,48 @@ from analyses.services.budget import month_start
 from core.permissions import is_staff_member
 
 
+# What the API shows of an analysis (AnalysisDetailOut): reads load only these columns, and only
+# the slug and number of its prompt and version, not their templates and schemas.
+SHOWN_FIELDS = (
+    "owner_id",
+    "status",
+    "label",
+    "model",
+    "variables",
+    "input_files",
+    "messages",
+    "messages_sha256",
+    "result_text",
+    "result_json",
+    "error",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+    "cache_hit",
+    "attempts",
+    "cancel_requested",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "queue_wait_ms",
+    "prompt__slug",
+    "prompt_version__number",
+)
+
+
 def analyses_visible(*, actor) -> QuerySet[Analysis]:
     """An actor's own analyses; staff see everyone's (another user's id is then a 404)."""
     queryset = Analysis.objects.select_related("prompt", "prompt_version")
     if is_staff_member(actor):
         return queryset
     return queryset.filter(owner=actor)
+
+
+def analyses_shown(*, actor) -> QuerySet[Analysis]:
+    """``analyses_visible`` with only what the API shows: for reads, not for changes."""
+    return analyses_visible(actor=actor).only(*SHOWN_FIELDS)
 
 
 def analyses_list(
@@ -27,7 +63,7 @@ def analyses_list(
     until: dt.datetime | None = None,
 ) -> QuerySet[Analysis]:
     """Visible analyses, newest first, filtered by status, prompt slug and creation time."""
-    queryset = analyses_visible(actor=actor)
+    queryset = analyses_shown(actor=actor)
     if status:
         queryset = queryset.filter(status=status)
     if prompt:
