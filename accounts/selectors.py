@@ -40,12 +40,60 @@ def user_get_by_email(*, email: str) -> User | None:
 
 
 def api_key_get_usable(*, key: str, now: datetime) -> ApiKey | None:
-    """The unrevoked, unexpired key with this secret, with its active owner."""
+    """The unrevoked, unexpired key with this secret, with its active owner.
+
+    Every API-key request runs this: like ``active_user_get``, one statement built once (the ORM
+    built the join for each request: 0.8 ms, where PostgreSQL answers in a fraction of that). The
+    owner comes through ``raw`` (which applies the field converters, e.g. ``preferences``), the
+    key's own columns alongside it, through the same converters."""
+    params = [sha256_hex(key), True, now]
+    owner = next(iter(User.objects.raw(_usable_key_sql(), params)), None)
+    if owner is None:
+        return None
+    values = []
+    for attname, column, converters in _key_columns():
+        value = getattr(owner, _KEY_ALIAS + attname)
+        for converter in converters:
+            value = converter(value, column, connection)
+        values.append(value)
+    api_key = ApiKey.from_db(connection.alias, [a for a, _, _ in _key_columns()], values)
+    api_key.user = owner
+    return api_key
+
+
+_KEY_ALIAS = "api_key__"
+
+
+@cache
+def _key_columns() -> list[tuple[str, object, list]]:
+    """(attname, column, converters) of each ApiKey column, as the ORM would convert it."""
+    columns = []
+    for field in ApiKey._meta.concrete_fields:
+        column = field.get_col(ApiKey._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        columns.append((field.attname, column, converters))
+    return columns
+
+
+@cache
+def _usable_key_sql() -> str:
+    quote, user, key = connection.ops.quote_name, User._meta, ApiKey._meta
+
+    def column(meta, name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    user_columns = ", ".join(f"u.{quote(field.column)}" for field in user.concrete_fields)
+    key_columns = ", ".join(
+        f"k.{quote(field.column)} AS {quote(_KEY_ALIAS + field.attname)}"
+        for field in key.concrete_fields
+    )
+    expires = column(key, "expires_at")
+    # Only the models' own quoted names are interpolated; values are parameters.
     return (
-        ApiKey.objects.select_related("user")
-        .filter(key_hash=sha256_hex(key), revoked_at__isnull=True, user__is_active=True)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .first()
+        f"SELECT {user_columns}, {key_columns} FROM {quote(key.db_table)} k "  # noqa: S608
+        f"INNER JOIN {quote(user.db_table)} u ON u.{column(user, 'id')} = k.{column(key, 'user')} "
+        f"WHERE k.{column(key, 'key_hash')} = %s AND k.{column(key, 'revoked_at')} IS NULL "
+        f"AND u.{column(user, 'is_active')} = %s AND (k.{expires} IS NULL OR k.{expires} > %s)"
     )
 
 
