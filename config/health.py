@@ -81,7 +81,6 @@ def _reports() -> dict:
         return {"tasks": {"error": type(exc).__name__}}
 
 
-_LLM_PROBE_TTL = 30.0
 _llm_probe: tuple[float, str] = (0.0, "")
 
 
@@ -89,7 +88,8 @@ def _llm_report() -> dict:
     """The LLM as ``ok``, ``down`` or ``not_configured``: reported, never failing readiness.
 
     Analyses wait and retry through an LLM outage, so it must not take the API out of rotation;
-    the probe (GET /models) is remembered for 30 s so health checks don't hammer the provider.
+    the probe (GET /models) is remembered for ``HEALTH_LLM_PROBE_TTL`` (30 s) so health checks
+    don't hammer the provider.
     """
     global _llm_probe
     started = time.perf_counter()
@@ -101,7 +101,7 @@ def _llm_report() -> dict:
         from analyses import llm
 
         status = llm.llm_status()
-        _llm_probe = (time.monotonic() + _LLM_PROBE_TTL, status)
+        _llm_probe = (time.monotonic() + settings.HEALTH_LLM_PROBE_TTL, status)
     return {
         "status": status,
         "detail": "OPENAI_API_KEY is not set" if status == "not_configured" else "",

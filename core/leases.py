@@ -44,23 +44,26 @@ def lease_held(*, renew: Callable[[datetime], int], ttl: float) -> Iterator[Leas
     ``renew(expires_at)`` writes the new expiry and returns how many rows it matched: 0 means
     the lease is no longer ours. A renewal that fails (the database restarting) is retried at
     the next beat; two misses still leave a third of the lease.
+
+    Each beat gives its connection back (to the pool) at once: held between beats, a worker
+    running more tasks than ``DB_POOL_MAX_SIZE`` would lend every pooled connection to idle
+    heartbeats and its tasks could not save their results (found by the fault suite: analyses
+    slower than a third of ``TASK_LEASE_SECONDS`` on 16 threads waited out the pool timeout).
     """
     lease = Lease(ttl=ttl)
 
     def beat() -> None:
-        try:
-            while not lease._stop.wait(ttl / 3):
-                try:
-                    if renew(lease_expiry(ttl)) == 0:
-                        lease.lost = True
-                        logger.warning("lease_lost")
-                        return
-                    lease.renewals += 1
-                except DatabaseError as exc:
-                    logger.warning("lease_renewal_failed: %s", str(exc).splitlines()[0][:200])
-                    connections.close_all()  # this thread's connection only; a fresh one next beat
-        finally:
-            connections.close_all()
+        while not lease._stop.wait(ttl / 3):
+            try:
+                if renew(lease_expiry(ttl)) == 0:
+                    lease.lost = True
+                    logger.warning("lease_lost")
+                    return
+                lease.renewals += 1
+            except DatabaseError as exc:
+                logger.warning("lease_renewal_failed: %s", str(exc).splitlines()[0][:200])
+            finally:
+                connections.close_all()  # this thread's connection only; a fresh one next beat
 
     heartbeat = threading.Thread(target=beat, name="lease-heartbeat", daemon=True)
     heartbeat.start()

@@ -36,3 +36,29 @@ def live_check(samples, label: str) -> tuple:
         "control_max_ms": control["max_ms"],
     }
     return (f"{label}: /health/live p99 < 100 ms (or the machine's own + 100 ms)", passed, detail)
+
+
+def analyses_account_problems(entries: list[dict]) -> list[str]:
+    """Each analysis whose account is not 'completed once', and why: one successful call per
+    success, a row per claim, its usage the sum of its attempts', one audit event each way."""
+    problems = []
+    for entry in entries:
+        wrong = []
+        expected_successes = 1 if entry["status"] == "succeeded" else 0
+        if entry["status"] not in ("succeeded", "failed"):
+            wrong.append(f"ended {entry['status']}")
+        if entry["succeeded_rows"] != expected_successes:
+            wrong.append(f"{entry['succeeded_rows']} successful calls recorded")
+        if entry["attempt_rows"] != entry["attempts"]:
+            wrong.append(f"{entry['attempt_rows']} attempt rows for {entry['attempts']} claims")
+        if entry["tokens"] != entry["attempt_tokens"]:
+            wrong.append(f"usage {entry['tokens']} != attempts' {entry['attempt_tokens']}")
+        if entry["reserved"]:
+            wrong.append(f"{entry['reserved']} tokens still reserved")
+        if entry["created_events"] != 1:
+            wrong.append(f"{entry['created_events']} analysis.created events")
+        if entry["failed_events"] != (entry["status"] == "failed"):
+            wrong.append(f"{entry['failed_events']} analysis.failed events")
+        if wrong:
+            problems.append(f"{entry['id'][:8]}: {', '.join(wrong)}")
+    return problems

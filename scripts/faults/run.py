@@ -4,10 +4,15 @@ on its own PostgreSQL cluster and Redis, under a bounded load, while the scenari
 Outages are shorter than the issue's (database 15 s, not 30 s; lock 12 s, not 30 s; Redis 6 s):
 the breaker's interval is capped at 2 s and the pool gives up reconnecting after 3 s, so any
 outage longer than ~5 s exercises the same states; the whole suite stays under ~4 minutes.
-Prints one JSON line of figures per scenario and a PASS/FAIL line per check; exit 1 on a FAIL.
+The LLM is the fake OpenAI server on a free port (llm_standin.py), healthy except when an analyses
+scenario breaks it. Prints one JSON line of figures per scenario and a PASS/FAIL line per check;
+exit 1 on a FAIL. ``FAULTS_ONLY=regex`` runs only the scenarios whose name matches (the final
+data and audit checks always run).
 """
 
 import json
+import os
+import re
 import shutil
 import sys
 import time
@@ -16,9 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import scenarios_analyses
 import scenarios_database
 import scenarios_tasks
 import scenarios_web
+from llm_standin import LLMStandIn
 from services import (
     DB_NAME,
     SMTP_PORT,
@@ -42,6 +49,8 @@ SCENARIOS = [
     scenarios_tasks.task_worker_killed,
     scenarios_tasks.database_restart_during_task,
     scenarios_database.connections_exhausted,
+    scenarios_analyses.llm_upstream_outage,
+    scenarios_analyses.analysis_worker_killed,
 ]
 
 
@@ -51,11 +60,13 @@ class Suite:
         self.postgres = Postgres(self.root)
         self.redis = Redis(self.root)
         self.smtp = SmtpSink(SMTP_PORT)
+        self.llm = LLMStandIn(self.root / "llm.log")
         self.admin_email, self.admin_password = "faults-admin@example.com", "faults-admin-pass-1"
         self.env = app_environment(
             self.root,
             DJANGO_SUPERUSER_EMAIL=self.admin_email,
             DJANGO_SUPERUSER_PASSWORD=self.admin_password,
+            OPENAI_BASE_URL=self.llm.base_url,
         )
         self.gunicorn = Gunicorn(self.env, self.root / "gunicorn.log")
         self.control = ControlServer(self.root)
@@ -67,6 +78,7 @@ class Suite:
         self.postgres.start()
         self.postgres.psql(f"CREATE DATABASE {DB_NAME}")
         self.redis.start()
+        self.llm.start()
         manage(self.env, "migrate", "--noinput", "-v0")
         manage(self.env, "collectstatic", "--noinput", "-v0")  # the admin's pages need the manifest
         manage(self.env, "ensure_admin")
@@ -95,6 +107,7 @@ class Suite:
         self.redis.stop()
         self.postgres.stop()
         self.smtp.close()
+        self.llm.stop()
         self.control.stop()
 
     def final_checks(self) -> list[tuple]:
@@ -128,7 +141,8 @@ def main() -> int:
     try:
         suite.up()
         results = []
-        for scenario in SCENARIOS:
+        only = re.compile(os.environ.get("FAULTS_ONLY", ""))
+        for scenario in [s for s in SCENARIOS if only.search(s.__name__)]:
             began = time.monotonic()
             figures, checks = scenario(suite)
             figures["took_s"] = round(time.monotonic() - began, 1)

@@ -1,7 +1,9 @@
-"""The fault suite's own services: a PostgreSQL cluster, a Redis, gunicorn and task workers,
-created in a temporary directory on ports 55432 / 56379 / 8170-8173 and removed at the end.
-The machine's shared PostgreSQL (5432) and Redis (6379) are never touched."""
+"""The fault suite's own services: a PostgreSQL cluster, a Redis, gunicorn, task and analysis
+workers, created in a temporary directory on ports 55432 / 56379 / 8170-8173 (the LLM stand-in:
+a free port, llm_standin.py) and removed at the end. The machine's shared PostgreSQL (5432) and
+Redis (6379) are never touched."""
 
+import contextlib
 import glob
 import os
 import shutil
@@ -135,7 +137,7 @@ class Redis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _wait_for(
+        wait_for(
             lambda: (
                 subprocess.run(
                     ["redis-cli", "-p", str(REDIS_PORT), "ping"], capture_output=True, text=True
@@ -158,7 +160,15 @@ class Redis:
         self.process.send_signal(signal.SIGCONT)
 
 
-def _wait_for(ready, *, what: str, timeout: float = 30) -> None:
+def renice(pid: int, priority: int) -> None:
+    """Every thread of ``pid`` (Linux sets a nice value per thread, and a thread started before
+    the change keeps its own: the master's liveness thread would stay where the suite ran)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
+            os.setpriority(os.PRIO_PROCESS, int(task.name), priority)
+
+
+def wait_for(ready, *, what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -176,8 +186,9 @@ def app_environment(root: Path, **extra: str) -> dict[str, str]:
 
     keys = root / "keys"
     if not keys.exists():
-        keys.write_text("\n".join(secrets.token_urlsafe(64) for _ in range(3)))
-    secret, jwt_key, audit_key = keys.read_text().split("\n")
+        keys.write_text("\n".join(secrets.token_urlsafe(64) for _ in range(4)))
+    # The metrics token: /health's details (the LLM's status among them) are for operators.
+    secret, jwt_key, audit_key, metrics_token = keys.read_text().split("\n")
     inherited = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     return {
         **inherited,
@@ -210,6 +221,19 @@ def app_environment(root: Path, **extra: str) -> dict[str, str]:
         "GUNICORN_THREADS": "4",
         "TASK_LEASE_SECONDS": "6",
         "TASK_REAPER_INTERVAL": "2",
+        # Analyses (scenarios_analyses.py): OPENAI_BASE_URL comes from the suite (a free port).
+        # A call's hard deadline 8 s, the lease 12 s (it must outlast the call), reaped every 2 s;
+        # retries 0.5 s doubling up to 3 s: an analysis tries again every ~1.5 s through an
+        # outage (the defaults, 2 s doubling to 120 s, would outlast the scenario).
+        "OPENAI_API_KEY": "faults-not-a-key",
+        "OPENAI_TIMEOUT": "8",
+        "OPENAI_CONNECT_TIMEOUT": "2",
+        "ANALYSIS_LEASE_SECONDS": "12",
+        "ANALYSIS_REAPER_INTERVAL": "2",
+        "ANALYSIS_RETRY_BASE_SECONDS": "0.5",
+        "ANALYSIS_RETRY_CAP_SECONDS": "3",
+        "HEALTH_LLM_PROBE_TTL": "2",
+        "METRICS_TOKEN": metrics_token,
         "PYTHONUNBUFFERED": "1",
         **extra,
     }
@@ -239,7 +263,7 @@ class Gunicorn:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        _wait_for(
+        wait_for(
             lambda: (
                 urllib.request.urlopen(f"http://127.0.0.1:{WEB_PORT}/health", timeout=2).status
                 == 200
@@ -255,13 +279,13 @@ class Gunicorn:
         """The master answers liveness: on a shared, oversubscribed CI machine (2 CPUs, load ~16
         from other jobs) run it ahead of the neighbours, so the figure measures this code."""
         if IS_ROOT:
-            os.setpriority(os.PRIO_PROCESS, self.process.pid, -20)
+            renice(self.process.pid, -20)
 
     def workers_at_normal_priority(self) -> None:
         """A worker forked by the prioritised master inherits its priority: give it back."""
         if IS_ROOT:
             for pid in self.worker_pids():
-                os.setpriority(os.PRIO_PROCESS, pid, 0)
+                renice(pid, 0)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -302,22 +326,16 @@ class ControlServer:
 
 
 class TaskWorker:
+    """``manage.py task_worker`` on every queue, one task at a time."""
+
     started: list["TaskWorker"] = []  # every worker of the run, so the end stops them all
+    command = ("task_worker", "--queue-name", "*", "--interval", "0.2", "--no-startup-delay")
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env, self.log = env, log
         TaskWorker.started.append(self)
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "manage.py",
-                "task_worker",
-                "--queue-name",
-                "*",
-                "--interval",
-                "0.2",
-                "--no-startup-delay",
-            ],
+            [sys.executable, "manage.py", *self.command],
             cwd=REPO,
             env=env,
             stdout=log.open("a"),
@@ -335,6 +353,13 @@ class TaskWorker:
         if self.alive():
             self.process.terminate()
             self.process.wait(timeout=20)
+
+
+class AnalysisWorker(TaskWorker):
+    """``manage.py analysis_worker``: the same worker on every queue, many analyses at once (16
+    threads here, enough for the suite's bursts; 32 by default)."""
+
+    command = ("analysis_worker", "--threads", "16", "--no-startup-delay")
 
 
 def workspace() -> Path:

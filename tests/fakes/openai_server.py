@@ -4,8 +4,11 @@ Speaks ``GET /v1/models``, ``POST /v1/chat/completions`` and ``POST /v1/response
 and an ``x-request-id`` header. Each request's behaviour (see ``Behaviour``) comes from, first to
 last: the in-process queue (``FakeOpenAI.script``) or its HTTP twin ``POST /_fake/script`` (a JSON
 object or list, for workers in other processes); a ``[[fake:status=429,retry_after=2]]`` marker in
-the request's text; the server default. ``GET /_fake/requests`` lists what was received,
-``POST /_fake/reset`` forgets scripts and requests.
+the request's text; the server default. ``POST /_fake/default`` changes that default (an outage:
+``{"status": 503}`` or ``{"drop": true}``; ``{}`` restores the start-up one), and ``GET /v1/models``
+follows its ``status`` and ``drop`` too, so a health probe sees the outage. ``GET /_fake/requests``
+lists what was received, ``POST /_fake/reset`` forgets scripts and requests and restores the
+default.
 
     python -m tests.fakes.openai_server --port 8765 [--latency 0.2] [--api-key KEY]
 """
@@ -41,7 +44,8 @@ class FakeOpenAI:
     def __init__(
         self, *, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, api_key: str = ""
     ) -> None:
-        self.default = Behaviour(latency=latency)
+        self.initial = Behaviour(latency=latency)
+        self.default = replace(self.initial)
         self.required_key = api_key  # empty: any key is accepted, as local servers do
         self.quiet = True
         self._queue: deque[Behaviour] = deque()
@@ -71,10 +75,18 @@ class FakeOpenAI:
         with self._lock:
             self._queue.append(Behaviour.from_mapping(behaviour))
 
+    def set_default(self, **changes: Any) -> None:
+        """Answer every unscripted request this way from now on: the start-up default with
+        ``changes`` applied (``set_default()`` restores it)."""
+        Behaviour.from_mapping(changes)  # refuses unknown names, as scripts do
+        with self._lock:
+            self.default = replace(self.initial, **changes)
+
     def reset(self) -> None:
         with self._lock:
             self._queue.clear()
             self._requests.clear()
+            self.default = replace(self.initial)
 
     @property
     def requests(self) -> list[dict[str, Any]]:
@@ -90,8 +102,15 @@ class FakeOpenAI:
         with self._lock:
             if self._queue:
                 return self._queue.popleft()
+            default = replace(self.default)
         marked = Behaviour.from_marker(input_text(body))
-        return marked if marked is not None else replace(self.default)
+        return marked if marked is not None else default
+
+    def outage(self) -> Behaviour | None:
+        """The default when it is an outage (an error status or dropped connections), else None."""
+        with self._lock:
+            default = replace(self.default)
+        return default if default.drop or default.status != 200 else None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -155,6 +174,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
             if not self._authorised():
                 return
+            if (outage := self.fake.outage()) is not None:
+                self._fail(outage, model="")
+                return
             data = [
                 {"id": m, "object": "model", "created": 0, "owned_by": "parecer-fake"}
                 for m in MODELS
@@ -202,6 +224,15 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 return
             self._send_json(200, {"queued": len(body) if isinstance(body, list) else 1})
+        elif self.path == "/_fake/default":
+            try:
+                self.fake.set_default(**(body or {}))
+            except (TypeError, ValueError) as error:
+                self._send_json(
+                    400, {"error": {"message": str(error), "type": "fake", "code": None}}
+                )
+                return
+            self._send_json(200, {"default": body or {}})
         elif self.path == "/_fake/reset":
             self.fake.reset()
             self._send_json(200, {"reset": True})
@@ -226,6 +257,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _headers(self) -> dict[str, str]:
         return {name.lower(): value for name, value in self.headers.items()}
+
+    def _fail(self, behaviour: Behaviour, *, model: str) -> None:
+        """A dropped connection, or an error status with OpenAI's error body."""
+        if behaviour.drop:
+            self.close_connection = True  # no status line, no headers: a dropped connection
+            return
+        headers = {}
+        if isinstance(behaviour.retry_after, str):
+            headers["Retry-After"] = behaviour.retry_after
+        elif behaviour.retry_after is not None:
+            headers["Retry-After"] = f"{behaviour.retry_after:g}"
+        key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+        payload = error_body(behaviour, model=model, key=key)
+        self._send_json(behaviour.status, payload, headers=headers, drip=behaviour.drip)
 
     def _authorised(self) -> bool:
         required = self.fake.required_key
@@ -252,18 +297,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if behaviour.latency:
             time.sleep(behaviour.latency)
-        if behaviour.drop:
-            self.close_connection = True  # no status line, no headers: a dropped connection
-            return
-        if behaviour.status != 200:
-            headers = {}
-            if isinstance(behaviour.retry_after, str):
-                headers["Retry-After"] = behaviour.retry_after
-            elif behaviour.retry_after is not None:
-                headers["Retry-After"] = f"{behaviour.retry_after:g}"
-            key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
-            payload = error_body(behaviour, model=body.get("model", ""), key=key)
-            self._send_json(behaviour.status, payload, headers=headers, drip=behaviour.drip)
+        if behaviour.drop or behaviour.status != 200:
+            self._fail(behaviour, model=body.get("model", ""))
             return
         if behaviour.malformed == "html":
             self._send_page(200, b"<html><body>Gateway says hello</body></html>")

@@ -72,6 +72,31 @@ def test_another_process_scripts_it_over_http_and_reads_what_it_received(fake_op
     assert fake_openai.requests == []
 
 
+def test_an_outage_set_over_http_answers_every_request_and_the_models_probe_until_lifted(
+    fake_openai,
+):
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    models = f"{fake_openai.base_url}/models"
+
+    assert post(fake_openai, "/_fake/default", {"status": 503, "retry_after": 1}).status_code == 200
+    first = post(fake_openai, "/v1/chat/completions", body)
+    second = post(fake_openai, "/v1/chat/completions", body)
+    probe = httpx2.get(models, timeout=5)
+    assert [first.status_code, second.status_code, probe.status_code] == [503, 503, 503]
+    assert first.headers["retry-after"] == "1"
+
+    post(fake_openai, "/_fake/default", {"drop": True})
+    with pytest.raises(httpx2.TransportError):
+        post(fake_openai, "/v1/chat/completions", body)
+    with pytest.raises(httpx2.TransportError):
+        httpx2.get(models, timeout=5)
+
+    post(fake_openai, "/_fake/default", {})  # the start-up default again
+    assert post(fake_openai, "/v1/chat/completions", body).status_code == 200
+    assert httpx2.get(models, timeout=5).status_code == 200
+    assert post(fake_openai, "/_fake/default", {"stauts": 503}).status_code == 400
+
+
 def test_an_unknown_behaviour_is_refused_not_ignored(fake_openai):
     response = post(fake_openai, "/_fake/script", {"statsu": 500})
     assert response.status_code == 400

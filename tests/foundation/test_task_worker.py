@@ -13,6 +13,7 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from core.leases import lease_held
 from core.task_worker import DurableWorker, task_leases_reap
 from tests.foundation.runner import REPO
 from tests.support.http import post_json
@@ -68,6 +69,29 @@ def test_a_task_whose_worker_died_after_sending_runs_again_and_sends_nothing(
     assert len(row.worker_ids) == 2 and row.worker_ids[0] != row.worker_ids[1]
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [user.email]
+
+
+def test_a_heartbeat_gives_its_connection_back_after_every_beat(monkeypatch):
+    # Held between beats, a worker's N running tasks would lend N pooled connections to idle
+    # heartbeats and starve the tasks themselves (the fault suite's analysis_worker_killed).
+    events = []
+
+    class Connections:
+        def close_all(self) -> None:
+            events.append("close")
+
+    def renew(expires_at) -> int:
+        events.append("renew")
+        return 1
+
+    monkeypatch.setattr("core.leases.connections", Connections())
+    with lease_held(renew=renew, ttl=0.15) as lease:
+        deadline = time.monotonic() + 5
+        while lease.renewals < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    assert lease.renewals >= 3
+    assert events == ["renew", "close"] * lease.renewals
 
 
 def test_a_task_past_its_attempt_budget_fails_with_a_clear_error(settings):
