@@ -9,7 +9,6 @@ from analyses.models import ACTIVE_STATUSES, Analysis, Status, UsageMonth
 from analyses.services.budget import month_start
 from core.permissions import is_staff_member
 
-
 # What the API shows of an analysis (AnalysisDetailOut): reads load only these columns, and only
 # the slug and number of its prompt and version, not their templates and schemas.
 SHOWN_FIELDS = (

@@ -63,7 +63,7 @@ def _claim(file_id: str) -> File | None:
     stale = timezone.now() - timedelta(seconds=settings.FILES_STUCK_AFTER)
     with transaction.atomic():
         file = (
-            File.objects.select_for_update()
+            File.objects.select_for_update(no_key=True)
             .filter(pk=file_id)
             .filter(
                 Q(status=FileStatus.UPLOADED)
@@ -120,7 +120,7 @@ def file_extract_run(*, file_id: str) -> File | None:
         outcome = {"error_code": "blob_missing", "error_message": "The stored bytes are missing."}
     with transaction.atomic():
         current = (
-            File.objects.select_for_update()
+            File.objects.select_for_update(no_key=True)
             .filter(pk=file.pk, status=FileStatus.PROCESSING)
             .first()
         )

@@ -70,7 +70,7 @@ def file_upload(
     key = blob_save(key=storage_key_new(owner_id=owner.pk), content=upload)
     try:
         with transaction.atomic():
-            get_user_model().objects.select_for_update().filter(pk=owner.pk).values_list(
+            get_user_model().objects.select_for_update(no_key=True).filter(pk=owner.pk).values_list(
                 "pk"
             ).first()
             existing = _same_bytes(owner=owner, sha256=upload.sha256)  # a concurrent twin won

@@ -41,7 +41,7 @@ def api_key_create(
     key, prefix, key_hash = api_key_generate()
     with transaction.atomic():
         # The owner's row lock serialises concurrent creations, so the cap cannot be raced past.
-        User.objects.select_for_update().filter(pk=user.pk).first()
+        User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").first()
         active = _usable_keys(user=user).count()
         if active >= settings.API_KEYS_MAX_ACTIVE:
             raise Conflict(

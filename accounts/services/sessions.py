@@ -99,7 +99,7 @@ def refresh(*, refresh_token: str) -> IssuedTokens:
         # One lock order wherever sessions end: the user's row, then their tokens (as
         # sessions_end_all does). A refresh racing a logout everywhere waits for it and then
         # finds its token revoked, instead of minting a token the logout never saw, or deadlocking.
-        User.objects.select_for_update().filter(pk=owner_id).values_list("pk").first()
+        User.objects.select_for_update(no_key=True).filter(pk=owner_id).values_list("pk").first()
         token = (
             RefreshToken.objects.select_for_update(of=("self",))
             .select_related("user")

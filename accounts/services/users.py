@@ -47,7 +47,7 @@ def user_update(
     with transaction.atomic():
         # Lock the row so two admins demoting each other cannot both pass the last-admin guard.
         list(
-            User.objects.select_for_update()
+            User.objects.select_for_update(no_key=True)
             .filter(role=Role.ADMIN, is_active=True)
             .values_list("pk", flat=True)
         )

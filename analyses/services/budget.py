@@ -76,7 +76,7 @@ def _limits() -> tuple[int | None, Decimal | None]:
 def _locked_row(*, user_id, month: dt.date) -> UsageMonth:
     # get_or_create first (its own savepoint absorbs a concurrent insert), then lock the row.
     UsageMonth.objects.get_or_create(user_id=user_id, month=month)
-    return UsageMonth.objects.select_for_update().get(user_id=user_id, month=month)
+    return UsageMonth.objects.select_for_update(no_key=True).get(user_id=user_id, month=month)
 
 
 def _fits(*, tokens: int, cost: Decimal, token_limit: int | None, cost_limit: Decimal | None) -> Q:

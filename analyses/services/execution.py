@@ -116,7 +116,7 @@ def _settle(*, analysis: Analysis, token: uuid.UUID, started, result, error) -> 
     latency = error.latency_ms if error is not None else result.latency_ms
     with transaction.atomic():
         row = (
-            Analysis.objects.select_for_update()
+            Analysis.objects.select_for_update(no_key=True)
             .filter(pk=analysis.pk, status=Status.RUNNING, lease_token=token)
             .first()
         )

@@ -28,7 +28,7 @@ def _audit(action: str, analysis: Analysis, **details) -> None:
 def analysis_cancel(*, analysis: Analysis) -> Analysis:
     """Queued: cancelled now (reservation released). Running: cancelled when the call returns."""
     with transaction.atomic():
-        row = Analysis.objects.select_for_update().get(pk=analysis.pk)
+        row = Analysis.objects.select_for_update(no_key=True).get(pk=analysis.pk)
         if row.status == Status.QUEUED:
             row.status = Status.CANCELLED
             row.finished_at = timezone.now()
@@ -55,7 +55,7 @@ def analysis_retry(*, analysis: Analysis) -> Analysis:
     from analyses.tasks import analysis_run
 
     with transaction.atomic():
-        row = Analysis.objects.select_for_update().get(pk=analysis.pk)
+        row = Analysis.objects.select_for_update(no_key=True).get(pk=analysis.pk)
         if row.status not in (Status.FAILED, Status.CANCELLED):
             raise Conflict(
                 "Only failed or cancelled analyses can be retried.",
@@ -124,7 +124,7 @@ def analyses_reap() -> dict:
     for pk, token in list(lapsed[:500]):
         with transaction.atomic():
             row = (
-                Analysis.objects.select_for_update(skip_locked=True)
+                Analysis.objects.select_for_update(skip_locked=True, no_key=True)
                 .filter(pk=pk, status=Status.RUNNING, lease_token=token)
                 .first()
             )

@@ -56,7 +56,7 @@ def label_move_allowed(*, label: str, actor) -> None:
 def _locked_prompt(prompt: Prompt) -> Prompt:
     # One lock per prompt orders every label move and version creation of that prompt, so two
     # concurrent moves of one label each see the other's result as their "from".
-    return Prompt.objects.select_for_update().get(pk=prompt.pk)
+    return Prompt.objects.select_for_update(no_key=True).get(pk=prompt.pk)
 
 
 def label_point(*, prompt: Prompt, label: str, version, actor, note: str) -> dict | None:

@@ -107,7 +107,7 @@ def prompt_update(
 ) -> Prompt:
     """Change a prompt's metadata (never its versions); audited with what changed."""
     with transaction.atomic():
-        locked = Prompt.objects.select_for_update().get(pk=prompt.pk)
+        locked = Prompt.objects.select_for_update(no_key=True).get(pk=prompt.pk)
         before = {"name": locked.name, "description": locked.description, "tags": locked.tags}
         if name is not None:
             locked.name = name
@@ -131,7 +131,7 @@ def prompt_update(
 
 def _archived_set(*, prompt: Prompt, archived: bool) -> Prompt:
     with transaction.atomic():
-        locked = Prompt.objects.select_for_update().get(pk=prompt.pk)
+        locked = Prompt.objects.select_for_update(no_key=True).get(pk=prompt.pk)
         if (locked.archived_at is not None) == archived:
             return locked  # already in that state: nothing to record
         locked.archived_at = timezone.now() if archived else None

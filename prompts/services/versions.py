@@ -206,7 +206,7 @@ def prompt_version_create(
     )
     version_labels_check(labels=labels, author=author)
     with transaction.atomic():
-        locked = Prompt.objects.select_for_update().get(pk=prompt.pk)
+        locked = Prompt.objects.select_for_update(no_key=True).get(pk=prompt.pk)
         if locked.archived_at is not None:
             raise Conflict(
                 f"Prompt '{locked.slug}' is archived; restore it first.", code="prompt_archived"
