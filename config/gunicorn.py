@@ -5,7 +5,6 @@ Default worker class comes from the measurements in docs/performance.md.
 
 import os
 import shutil
-import sys
 import tempfile
 
 os.environ.setdefault("PROCESS_ROLE", "web")  # the database time limits of a web server
@@ -63,10 +62,6 @@ def post_fork(server, worker) -> None:
     listener = getattr(server, "liveness_listener", None)
     if listener is not None:
         listener.socket.close()
-    # How long a thread that got its database answer may wait for the GIL while another thread
-    # computes (CPython's default: 5 ms). An experiment knob (docs/performance.md).
-    if switch := os.environ.get("GUNICORN_GIL_SWITCH_INTERVAL"):
-        sys.setswitchinterval(float(switch))
 
 
 def on_starting(server) -> None:
