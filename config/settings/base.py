@@ -341,7 +341,7 @@ ANALYSIS_DEFAULT_MAX_OUTPUT_TOKENS = env.int("ANALYSIS_DEFAULT_MAX_OUTPUT_TOKENS
 ANALYSIS_MAX_WAITERS = env.int("ANALYSIS_MAX_WAITERS", default=16)  # ?wait=N holders per process
 # Waiters wake on a Redis message; this database read is the backstop (no Redis, an outage).
 ANALYSIS_WAIT_DB_CHECK = env.float("ANALYSIS_WAIT_DB_CHECK", default=2.0)
-ANALYSIS_WORKER_THREADS = env.int("ANALYSIS_WORKER_THREADS", default=32)
+ANALYSIS_WORKER_THREADS = env.int("ANALYSIS_WORKER_THREADS", default=16)
 # How long a worker thread waits for a pooled database connection (web requests: DB_POOL_TIMEOUT).
 ANALYSIS_WORKER_DB_POOL_TIMEOUT = env.float("ANALYSIS_WORKER_DB_POOL_TIMEOUT", default=30.0)
 

@@ -28,7 +28,7 @@ psql -q -X -h 127.0.0.1 -U postgres -d postgres -tc "SELECT 1 FROM pg_database W
   || psql -q -X -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE $db" >/dev/null
 "$py" manage.py migrate --noinput -v0
 
-"$py" -m tests.fakes.openai_server --port "$llm_port" --latency "${BENCH_LLM_LATENCY:-2}" &
+"$py" -m tests.fakes.openai_server --port "$llm_port" --latency "${BENCH_LLM_LATENCY:-2}" --quiet &
 fake=$!
 .venv/bin/gunicorn -c config/gunicorn.py >"$state/analyses-gunicorn.log" 2>&1 &
 server=$!

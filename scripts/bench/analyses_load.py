@@ -50,6 +50,10 @@ def fixtures() -> str:
             email="bench-analyses@example.com", password="bench-pass-1234", role=Role.USER
         )
     )
+    # API keys need a verified address, and a user holds at most API_KEYS_MAX_ACTIVE of them.
+    User.objects.filter(pk=user.pk).update(email_verified_at=timezone.now())
+    user.refresh_from_db()
+    user.api_keys.all().delete()
     if not Prompt.objects.filter(slug="bench").exists():
         prompt = Prompt.objects.create(slug="bench", name="Bench")
         version = PromptVersion(
@@ -146,14 +150,15 @@ def stop_workers(procs: list[subprocess.Popen]) -> None:
 
 
 def queue_wait_probe(key: str, threads: int, count: int = 40) -> None:
-    """Queue wait while a slot is free: one idle worker, analyses submitted one at a time."""
+    """Queue wait while a slot is free: one idle worker, analyses submitted one at a time, paced
+    so that at most half of its threads are busy (each call takes LATENCY)."""
     clear()
     procs = start_workers(1, threads)
     try:
         time.sleep(3)  # the worker is up and polling
         for _ in range(count):
             post(key)
-            time.sleep(0.1)
+            time.sleep(max(0.1, 2 * LATENCY / threads))
         while Analysis.objects.exclude(status__in=("succeeded", "failed")).exists():
             time.sleep(0.5)
     finally:
