@@ -66,7 +66,9 @@ class DurableWorker(Worker):
         while self.running:
             try:
                 if not self.batch and time.monotonic() - chains_checked_at > CHAINS_CHECK_SECONDS:
-                    # The reaper is itself a periodic chain: something outside it restarts it.
+                    # The reaper is itself a periodic chain: something outside it must re-queue
+                    # its run when a worker died running it (nothing else would), and restart it.
+                    task_leases_reap()
                     periodic_chains_ensure()
                     chains_checked_at = time.monotonic()
                 ran = self._run_one()

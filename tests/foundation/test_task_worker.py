@@ -184,3 +184,28 @@ def test_the_worker_outlives_a_database_it_cannot_reach(tmp_path):
     finally:
         worker.terminate()
         worker.wait(timeout=10)
+
+
+def test_a_reaper_run_whose_worker_died_is_requeued_by_the_next_worker(monkeypatch):
+    """The reaper re-queues everyone else's lapsed runs; its own is re-queued by the worker loop."""
+    monkeypatch.setattr("core.task_worker.close_old_connections", lambda: None)
+    call_command("schedule_periodic", verbosity=0)
+    DBTaskResult.objects.exclude(task_path="core.tasks.tasks_recover").delete()
+    [killed_run] = DBTaskResult.objects.all()
+    # What kill -9 during the reaper's own run leaves: RUNNING, its lease lapsed.
+    DBTaskResult.objects.update(
+        status=TaskResultStatus.RUNNING,
+        started_at=timezone.now() - timedelta(minutes=5),
+        worker_ids=["killed-worker"],
+        run_after=timezone.now() - timedelta(seconds=1),
+    )
+
+    call_command("task_worker", max_tasks=1, startup_delay=False, verbosity=0, interval=0)
+
+    recover = DBTaskResult.objects.get(pk=killed_run.pk)
+    assert recover.status == TaskResultStatus.SUCCESSFUL
+    assert recover.worker_ids[0] == "killed-worker" and len(recover.worker_ids) == 2
+    # ...and the chain goes on: its next run is waiting.
+    assert DBTaskResult.objects.filter(
+        task_path="core.tasks.tasks_recover", status=TaskResultStatus.READY
+    ).exists()
