@@ -48,6 +48,10 @@ def analyses_visible(*, actor) -> QuerySet[Analysis]:
     return queryset.filter(owner=actor)
 
 
+# The list shows everything but the rendered messages (which may hold whole files' text).
+LISTED_FIELDS = tuple(f for f in SHOWN_FIELDS if f not in ("messages", "messages_sha256"))
+
+
 def analyses_shown(*, actor) -> QuerySet[Analysis]:
     """``analyses_visible`` with only what the API shows: for reads, not for changes."""
     return analyses_visible(actor=actor).only(*SHOWN_FIELDS)
@@ -62,7 +66,7 @@ def analyses_list(
     until: dt.datetime | None = None,
 ) -> QuerySet[Analysis]:
     """Visible analyses, newest first, filtered by status, prompt slug and creation time."""
-    queryset = analyses_shown(actor=actor)
+    queryset = analyses_visible(actor=actor).only(*LISTED_FIELDS)
     if status:
         queryset = queryset.filter(status=status)
     if prompt:

@@ -27,6 +27,24 @@ from django_redis.cache import RedisCache
 
 from analyses.models import FINAL_STATUSES, Analysis
 
+# What a running analysis changes (what a waiter re-reads).
+CHANGING_FIELDS = (
+    "status",
+    "result_text",
+    "result_json",
+    "error",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+    "attempts",
+    "cancel_requested",
+    "started_at",
+    "finished_at",
+    "queue_wait_ms",
+)
+
 logger = structlog.get_logger("parecer.analyses")
 
 # Under the cache's KEY_PREFIX, so deployments (and test workers) sharing a Redis stay apart:
@@ -248,7 +266,8 @@ def analysis_wait(*, analysis: Analysis, seconds: float) -> Analysis:
         _hub_join(deadline)
         while True:
             event.clear()  # cleared before the read: a wake-up from now on is news after it
-            analysis.refresh_from_db()
+            # Only what changes while it runs: the loaded prompt and version stay (no queries).
+            analysis.refresh_from_db(fields=CHANGING_FIELDS)
             left = deadline - time.monotonic()
             if analysis.status in FINAL_STATUSES or left <= 0:
                 return analysis

@@ -61,7 +61,10 @@ def lease_held(*, renew: Callable[[datetime], int], ttl: float) -> Iterator[Leas
                     return
                 lease.renewals += 1
             except DatabaseError as exc:
-                logger.warning("lease_renewal_failed: %s", str(exc).splitlines()[0][:200])
+                logger.warning(
+                    "lease_renewal_failed: %s",
+                    (str(exc).splitlines() or [type(exc).__name__])[0][:200],
+                )
             finally:
                 connections.close_all()  # this thread's connection only; a fresh one next beat
 

@@ -10,4 +10,5 @@ def file_blob_delete_on_commit(sender, instance, **kwargs) -> None:
     deleted and its files cascading), takes its blob with it once the deletion commits; a
     rolled-back delete keeps the bytes."""
     key = instance.storage_key
-    transaction.on_commit(lambda: blob_delete(key=key), using=kwargs.get("using"))
+    # Robust: one storage error (logged by Django) must not skip the other files' blobs.
+    transaction.on_commit(lambda: blob_delete(key=key), using=kwargs.get("using"), robust=True)

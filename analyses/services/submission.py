@@ -235,19 +235,19 @@ def _admit(
                         )
                 except IntegrityError:
                     raise _KeyTaken() from None
-            if analysis.status == Status.QUEUED:
-                from analyses.tasks import analysis_run
-
-                context.enqueue(analysis_run, str(analysis.pk))
-            else:
-                transaction.on_commit(lambda: waiting.analysis_done_announce(analysis.pk))
-            if source is None:
+            if source is None:  # a refusal rolls back before a task exists
                 budget_reserve(
                     user=user,
                     tokens=reserved_tokens,
                     cost=reserved_cost,
                     month=analysis.budget_month,
                 )
+            if analysis.status == Status.QUEUED:
+                from analyses.tasks import analysis_run
+
+                context.enqueue(analysis_run, str(analysis.pk))
+            else:
+                transaction.on_commit(lambda: waiting.analysis_done_announce(analysis.pk))
             audit_event_record(
                 action="analysis.created",
                 entity_type="analysis",

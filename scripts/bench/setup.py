@@ -80,15 +80,11 @@ def files_cleanup(user: User) -> None:
     """Remove what the upload rows stored (rows, blobs, their queued extraction tasks)."""
     from django_tasks_db.models import DBTaskResult
 
-    from files.blobs import blob_delete
     from files.models import File
 
     keep = bench_file(user)
-    for file_id, key in (
-        File.objects.filter(owner=user).exclude(pk=keep).values_list("pk", "storage_key")
-    ):
-        blob_delete(key=key)
-        File.objects.filter(pk=file_id).delete()
+    for file_id in File.objects.filter(owner=user).exclude(pk=keep).values_list("pk", flat=True):
+        File.objects.filter(pk=file_id).delete()  # the blob goes with the row (files.receivers)
     DBTaskResult.objects.filter(task_path="files.tasks.file_extract").delete()
     # And what the analyses_create row queued: its analyses (not the status-read one), their
     # tasks; the budget reservations stay (a test budget, reset monthly).
