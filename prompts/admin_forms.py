@@ -5,19 +5,8 @@ from django import forms
 
 from core.errors import DomainError
 from prompts.configuration import REGISTRY, config_validate
-from prompts.models import ApiStyle, Configuration, Prompt, VersionKind
+from prompts.models import CONTENT_FIELDS, ApiStyle, Configuration, Prompt, VersionKind
 from prompts.services.versions import version_content_validate, version_labels_check
-
-CONTENT_FIELDS = (
-    "kind",
-    "messages",
-    "template",
-    "variables_schema",
-    "model",
-    "parameters",
-    "output_schema",
-    "api_style",
-)
 
 
 def _raise_as_form_errors(form: forms.Form, exc: DomainError) -> None:
