@@ -26,6 +26,7 @@ from django_redis import get_redis_connection
 from django_redis.cache import RedisCache
 
 from analyses.models import FINAL_STATUSES, Analysis
+from core.errors import NotFound
 
 # What a running analysis changes (what a waiter re-reads).
 CHANGING_FIELDS = (
@@ -250,7 +251,8 @@ def analysis_wait(*, analysis: Analysis, seconds: float) -> Analysis:
     """Wait up to ``seconds`` for ``analysis`` to finish; return it as it is then.
 
     Returns at once when it is already final, when ``seconds`` is 0, or when this process already
-    holds ``ANALYSIS_MAX_WAITERS`` waiters.
+    holds ``ANALYSIS_MAX_WAITERS`` waiters. An analysis deleted while it is waited on is a 404
+    ``not_found``, as it would be had it been deleted before the request.
     """
     if seconds <= 0 or analysis.status in FINAL_STATUSES:
         return analysis
@@ -267,7 +269,10 @@ def analysis_wait(*, analysis: Analysis, seconds: float) -> Analysis:
         while True:
             event.clear()  # cleared before the read: a wake-up from now on is news after it
             # Only what changes while it runs: the loaded prompt and version stay (no queries).
-            analysis.refresh_from_db(fields=CHANGING_FIELDS)
+            try:
+                analysis.refresh_from_db(fields=CHANGING_FIELDS)
+            except Analysis.DoesNotExist:
+                raise NotFound("No such analysis.") from None
             left = deadline - time.monotonic()
             if analysis.status in FINAL_STATUSES or left <= 0:
                 return analysis

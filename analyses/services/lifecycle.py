@@ -105,7 +105,9 @@ def analysis_delete(*, analysis: Analysis) -> None:
         _audit(
             "analysis.deleted", row, status=row.status, prompt_version=str(row.prompt_version_id)
         )
+        pk = row.pk
         row.delete()
+        transaction.on_commit(lambda: waiting.analysis_done_announce(pk))  # its waiters: 404
 
 
 def analyses_reap() -> dict:

@@ -94,6 +94,33 @@ def test_delete_removes_an_own_analysis_that_is_not_running(client, caller, subm
     assert [e.entity_id for e in audit_events(action="analysis.deleted")] == [analysis_id]
 
 
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda client, url, headers: post_json(client, f"{url}/cancel", **headers),
+        lambda client, url, headers: post_json(client, f"{url}/retry", **headers),
+        lambda client, url, headers: delete(client, url, **headers),
+    ],
+    ids=["cancel", "retry", "delete"],
+)
+def test_an_analysis_deleted_by_a_concurrent_request_is_a_404_not_a_500(
+    client, caller, submit, monkeypatch, send
+):
+    """The row is found visible, then deleted by another request before the service locks it."""
+    from analyses import api
+
+    analysis_id = submit().json()["id"]
+    found = api.get_object_or_404
+
+    def found_then_deleted(queryset, **lookup):
+        row = found(queryset, **lookup)
+        Analysis.objects.filter(pk=row.pk).delete()
+        return row
+
+    monkeypatch.setattr(api, "get_object_or_404", found_then_deleted)
+    assert_error(send(client, f"/analyses/{analysis_id}", caller[1]), 404, "not_found")
+
+
 def test_another_users_analysis_is_a_404_everywhere(client, caller, submit, bearer):
     from tests.support.factories import UserFactory
 

@@ -327,3 +327,29 @@ def test_the_hub_resubscribes_after_redis_drops_it_and_wakes_waiters_again(
     finisher.join()
     assert waited.status == Status.SUCCEEDED
     assert time.monotonic() - started < 1.5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_analysis_deleted_while_waited_on_is_a_404_for_the_waiter(
+    client, caller, submit, settings
+):
+    settings.ANALYSIS_WAIT_DB_CHECK = 60  # the deletion's announcement wakes the waiter
+    analysis_id = submit().json()["id"]
+
+    def delete_later() -> None:
+        time.sleep(0.5)
+        from django.test import Client
+
+        assert Client().delete(f"/api/v1/analyses/{analysis_id}", **caller[1]).status_code == 204
+        connection.close()
+
+    deleter = threading.Thread(target=delete_later)
+    deleter.start()
+    started = time.monotonic()
+    response = get(client, f"/analyses/{analysis_id}?wait=20", **caller[1])
+    elapsed = time.monotonic() - started
+    deleter.join()
+
+    assert_error(response, 404, "not_found")
+    assert 0.4 < elapsed < 3
+    assert not Analysis.objects.filter(pk=analysis_id).exists()
