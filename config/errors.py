@@ -12,8 +12,8 @@ from typing import Any
 
 import sentry_sdk
 import structlog
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
