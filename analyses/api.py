@@ -6,15 +6,19 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Header, Query, Router, Status
 from ninja.pagination import paginate
 
-from analyses import schemas, selectors, waiting
+from analyses import documents, schemas, selectors, waiting
 from analyses.models import FINAL_STATUSES
 from analyses.services import lifecycle, submission
+from config.renderer import OrjsonRenderer
+from core import document_cache
 from core.errors import ErrorOut
-from core.permissions import any_user, get_object_or_404
+from core.permissions import any_user, get_object_or_404, is_staff_member
 
 router = Router()
 
 NOT_FOUND = "No such analysis."
+RENDERER = OrjsonRenderer()  # the API's own renderer (config/api.py)
+JSON = f"{RENDERER.media_type}; charset={RENDERER.charset}"
 API_PREFIX = "/api/v1/analyses"
 
 
@@ -81,16 +85,45 @@ def analysis_list(request: HttpRequest, filters: Query[schemas.AnalysisFilters])
 @any_user
 def analysis_get(
     request: HttpRequest,
-    response: HttpResponse,
     analysis_id: uuid.UUID,
     query: Query[schemas.WaitQuery],
 ):
     """One analysis: 200 when finished, 202 while queued or running (``?wait=N`` holds)."""
+    actor = request.auth
+    cached = documents.analysis_document_cached(analysis_id)
+    if (
+        cached is not None
+        and (cached.final or not query.wait)
+        and (cached.owner_id == actor.pk or is_staff_member(actor))
+    ):
+        return _document_response(cached, analysis_id)
+    started = document_cache.read_started()
     analysis = get_object_or_404(
-        selectors.analyses_shown(actor=request.auth), pk=analysis_id, message=NOT_FOUND
+        selectors.analyses_shown(actor=actor), pk=analysis_id, message=NOT_FOUND
     )
     analysis = waiting.analysis_wait(analysis=analysis, seconds=query.wait)
-    return _finished_or_accepted(response, analysis)
+    document = _document(request, analysis)
+    documents.analysis_document_fill(analysis_id, document, started=started)
+    return _document_response(document, analysis_id)
+
+
+def _document(request: HttpRequest, analysis) -> documents.AnalysisDocument:
+    """The response as ninja would render it from ``AnalysisDetailOut``, kept as bytes."""
+    final = analysis.status in FINAL_STATUSES
+    status = 200 if final else 202
+    data = schemas.AnalysisDetailOut.model_validate(analysis).model_dump(
+        context={"request": request, "response_status": status}
+    )
+    body = RENDERER.render(request, data, response_status=status)
+    return documents.AnalysisDocument(
+        owner_id=analysis.owner_id, status_code=status, body=body, final=final
+    )
+
+
+def _document_response(document: documents.AnalysisDocument, analysis_id) -> HttpResponse:
+    response = HttpResponse(document.body, status=document.status_code, content_type=JSON)
+    response["Location"] = f"{API_PREFIX}/{analysis_id}"
+    return response
 
 
 @router.post(

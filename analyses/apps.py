@@ -14,7 +14,7 @@ class AnalysesConfig(AppConfig):
     )
 
     def ready(self) -> None:
-        from django.db.models.signals import pre_delete
+        from django.db.models.signals import post_delete, pre_delete
 
         from analyses import metrics, receivers
 
@@ -22,5 +22,10 @@ class AnalysesConfig(AppConfig):
             receivers.file_delete_guard,
             sender="files.File",
             dispatch_uid="analyses_file_delete_guard",
+        )
+        post_delete.connect(
+            receivers.analysis_deleted,
+            sender="analyses.Analysis",
+            dispatch_uid="analyses_analysis_deleted",
         )
         metrics.register_state_collector()

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from analyses.documents import analysis_changed
 from core.models import TimestampedModel
 
 COST = {"max_digits": 14, "decimal_places": 8, "default": 0}
@@ -104,6 +105,12 @@ class Analysis(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"
+
+    def save(self, *args, **kwargs) -> None:
+        created = self._state.adding
+        super().save(*args, **kwargs)
+        if not created:  # a new row has no cached read to drop
+            analysis_changed(self.pk)  # a poll's cached read of it is dropped on commit
 
     @property
     def total_tokens(self) -> int:

@@ -13,3 +13,10 @@ def file_delete_guard(sender, instance, **kwargs) -> None:
             code="file_in_use",
             details={"file_id": str(instance.pk)},
         )
+
+
+def analysis_deleted(sender, instance, **kwargs) -> None:
+    """Any deletion (the service, the admin, the owner's account cascading): its cached read goes."""
+    from analyses.documents import analysis_changed
+
+    analysis_changed(instance.pk)

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from analyses import metrics, waiting
+from analyses.documents import analysis_changed
 from analyses.models import Analysis, AnalysisAttempt, Status
 from analyses.services.budget import Prices, budget_settle
 from audits.services import audit_event_record
@@ -57,6 +58,7 @@ def analysis_claim(*, analysis_id: str) -> tuple[Analysis, uuid.UUID] | None:
             started_at=now, queue_wait_ms=analysis.queue_wait_ms
         )
         metrics.QUEUE_WAIT.observe(analysis.queue_wait_ms / 1000)
+    analysis_changed(analysis_id)  # both updates above bypass Analysis.save
     return analysis, token
 
 

@@ -250,6 +250,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
+# Rendered reads kept in the cache (core/document_cache.py) need a cache all processes share: with
+# the local-memory cache a worker's change could not drop the web process's copy.
+DOCUMENT_CACHE = env.bool("DOCUMENT_CACHE", default=bool(REDIS_URL))
+
 # --- Auth (accounts) --------------------------------------------------------------------------
 PASSWORD_HASHERS = [
     "accounts.hashers.TunedArgon2PasswordHasher",

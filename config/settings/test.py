@@ -39,3 +39,6 @@ if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":  # noqa: F40
     CACHES["default"]["KEY_PREFIX"] = "parecer-test-" + os.environ.get(  # noqa: F405
         "PYTEST_XDIST_WORKER", "main"
     )
+
+# One process (tasks run in it): the local-memory cache is shared by everything a test runs.
+DOCUMENT_CACHE = True

@@ -1,0 +1,73 @@
+"""Read documents kept in the shared cache, which every write makes miss: no stale read outlives it.
+
+For a hot read of one row that changes at known moments (an analysis's status), the rendered
+response is kept in the shared cache, so the read costs one cache GET instead of a query and a
+serialisation. The hard part is a read racing a write: a reader that loaded the old row fills
+the cache *after* the writer dropped it, and the old document then lives on. So a write does not
+delete the entry, it replaces it, on commit, with a short-lived ``CHANGED`` marker; readers fill
+with ``add`` (SET NX), which cannot overwrite the marker; and a reader whose fill comes more than
+``FILL_WITHIN`` seconds after its database read started does not fill at all, so no fill can
+land after the marker has expired. The marker lives ``CHANGED_SECONDS``: reads go to the
+database until then.
+
+Off (``DOCUMENT_CACHE``) unless the cache is shared by every process (Redis): a process-local
+cache could not hear another process's change.
+
+Cache errors never fail a request: a read falls back to the database; a write that cannot set
+the marker logs it, and the entry's own TTL bounds how long it can be stale.
+"""
+
+import time
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+logger = structlog.get_logger("parecer.cache")
+
+CHANGED = "__changed__"
+CHANGED_SECONDS = 3
+FILL_WITHIN = CHANGED_SECONDS / 2
+
+
+def read_started() -> float:
+    """Call before the database read whose result will be filled in."""
+    return time.monotonic()
+
+
+def document_cached(key: str) -> Any | None:
+    """The cached document, or None (a miss, a write marker, the cache down or off)."""
+    if not settings.DOCUMENT_CACHE:
+        return None
+    try:
+        value = cache.get(key)
+    except Exception as exc:
+        logger.warning("document_cache_failed", op="get", error=str(exc)[:200])
+        return None
+    return None if value is None or value == CHANGED else value
+
+
+def document_fill(key: str, value: Any, *, started: float, seconds: int) -> None:
+    """Keep ``value`` (read from the database since ``started``) unless a write marked the key."""
+    if not settings.DOCUMENT_CACHE or time.monotonic() - started > FILL_WITHIN:
+        return
+    try:
+        cache.add(key, value, seconds)
+    except Exception as exc:
+        logger.warning("document_cache_failed", op="add", error=str(exc)[:200])
+
+
+def document_changed_on_commit(key: str) -> None:
+    """Inside (or outside) a write's transaction: once it commits, the key's readers miss."""
+    if not settings.DOCUMENT_CACHE:
+        return
+    transaction.on_commit(lambda: _mark_changed(key))
+
+
+def _mark_changed(key: str) -> None:
+    try:
+        cache.set(key, CHANGED, CHANGED_SECONDS)
+    except Exception as exc:
+        logger.warning("document_cache_failed", op="set", key=key, error=str(exc)[:200])
