@@ -9,16 +9,14 @@ from ninja.pagination import paginate
 from analyses import documents, schemas, selectors, waiting
 from analyses.models import FINAL_STATUSES
 from analyses.services import lifecycle, submission
-from config.renderer import OrjsonRenderer
 from core import document_cache
 from core.errors import ErrorOut
 from core.permissions import any_user, get_object_or_404, is_staff_member
+from core.responses import json_rendered, json_response
 
 router = Router()
 
 NOT_FOUND = "No such analysis."
-RENDERER = OrjsonRenderer()  # the API's own renderer (config/api.py)
-JSON = f"{RENDERER.media_type}; charset={RENDERER.charset}"
 API_PREFIX = "/api/v1/analyses"
 
 
@@ -108,20 +106,16 @@ def analysis_get(
 
 
 def _document(request: HttpRequest, analysis) -> documents.AnalysisDocument:
-    """The response as ninja would render it from ``AnalysisDetailOut``, kept as bytes."""
     final = analysis.status in FINAL_STATUSES
     status = 200 if final else 202
-    data = schemas.AnalysisDetailOut.model_validate(analysis).model_dump(
-        context={"request": request, "response_status": status}
-    )
-    body = RENDERER.render(request, data, response_status=status)
+    body = json_rendered(request, schemas.AnalysisDetailOut, analysis, status=status)
     return documents.AnalysisDocument(
         owner_id=analysis.owner_id, status_code=status, body=body, final=final
     )
 
 
 def _document_response(document: documents.AnalysisDocument, analysis_id) -> HttpResponse:
-    response = HttpResponse(document.body, status=document.status_code, content_type=JSON)
+    response = json_response(document.body, status=document.status_code)
     response["Location"] = f"{API_PREFIX}/{analysis_id}"
     return response
 

@@ -63,11 +63,14 @@ def document_changed_on_commit(key: str) -> None:
     """Inside (or outside) a write's transaction: once it commits, the key's readers miss."""
     if not settings.DOCUMENT_CACHE:
         return
-    transaction.on_commit(lambda: _mark_changed(key))
+    transaction.on_commit(lambda: documents_mark_changed([key]))
 
 
-def _mark_changed(key: str) -> None:
+def documents_mark_changed(keys: list[str]) -> None:
+    """Now: these keys' readers miss, and no read that started before can fill them."""
+    if not settings.DOCUMENT_CACHE or not keys:
+        return
     try:
-        cache.set(key, CHANGED, CHANGED_SECONDS)
+        cache.set_many(dict.fromkeys(keys, CHANGED), CHANGED_SECONDS)
     except Exception as exc:
-        logger.warning("document_cache_failed", op="set", key=key, error=str(exc)[:200])
+        logger.warning("document_cache_failed", op="set", keys=keys[:5], error=str(exc)[:200])

@@ -7,11 +7,14 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 from pydantic import WithJsonSchema
 
+from core import document_cache
 from core.errors import ErrorOut
 from core.permissions import Role, any_user, is_staff_member, requires
+from core.responses import json_rendered, json_response
 from prompts import configuration, schemas, selectors
 from prompts.models import LABEL_PATTERN
 from prompts.rendering import prompt_render
+from prompts.resolve_cache import resolve_document_cached, resolve_document_fill
 from prompts.services import labels, transfer
 from prompts.services import prompts as prompt_services
 from prompts.services.versions import prompt_version_create
@@ -86,13 +89,21 @@ def prompts_import(request: HttpRequest, payload: schemas.ImportIn, dry_run: boo
 @any_user
 def prompt_get(request: HttpRequest, slug: str, query: Query[schemas.ResolveQuery]):
     """The prompt with one version: `?label=` or `?version=` (not both); default `production`, else latest."""
+    by_label = query.version is None  # the hot path: its rendered response is kept
+    if by_label and (body := resolve_document_cached(slug=slug, label=query.label)):
+        return json_response(body)
+    started = document_cache.read_started()
     version = selectors.prompt_version_resolve(
         slug=slug,
         label=query.label,
         version=query.version,
         include_archived=is_staff_member(request.auth),
     )
-    return _detail(version)
+    if not by_label or version.prompt.archived_at is not None:  # archived: staff only
+        return _detail(version)
+    body = json_rendered(request, schemas.PromptDetailOut, _detail(version), status=200)
+    resolve_document_fill(slug=slug, label=query.label, body=body, started=started)
+    return json_response(body)
 
 
 @router.patch("/{slug}", response={200: schemas.PromptOut, **WRITE})

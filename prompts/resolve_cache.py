@@ -5,17 +5,22 @@ number, the author's e-mail), not a pickled model graph: loading it is the only 
 resolve adds to a request, and plain values load several times faster than model instances with
 their prefetched relations. Versions never change; label moves, new versions, metadata edits,
 archive and restore drop every entry of the prompt, inside their transaction and again on commit.
+
+``GET /prompts/{slug}`` by label keeps its whole rendered response too (``core.document_cache``):
+the same writes mark those documents changed, so a racing read cannot put an old one back.
 """
 
 import structlog
 from django.core.cache import cache
 from django.db import transaction
 
+from core import document_cache
 from prompts.models import LATEST, Prompt, PromptLabel, PromptVersion
 
 logger = structlog.get_logger("parecer.prompts")
 
 PREFIX = "prompts:resolve:v2:"
+DOCUMENT_PREFIX = "prompts:document:v1:"
 # Backstop only (writes drop the keys); bounds a read that raced a write.
 SECONDS = 300
 DEFAULT_LABEL_KEY = "@default"  # neither label nor version: production, else latest
@@ -25,6 +30,19 @@ _PROMPT_COLUMNS = [field.attname for field in Prompt._meta.concrete_fields]
 
 def _key(slug: str, label: str | None) -> str:
     return f"{PREFIX}{slug}:{label or DEFAULT_LABEL_KEY}"
+
+
+def _document_key(slug: str, label: str | None) -> str:
+    return f"{DOCUMENT_PREFIX}{slug}:{label or DEFAULT_LABEL_KEY}"
+
+
+def resolve_document_cached(*, slug: str, label: str | None) -> bytes | None:
+    """The rendered ``GET /prompts/{slug}`` of a non-archived prompt by label, or None."""
+    return document_cache.document_cached(_document_key(slug, label))
+
+
+def resolve_document_fill(*, slug: str, label: str | None, body: bytes, started: float) -> None:
+    document_cache.document_fill(_document_key(slug, label), body, started=started, seconds=SECONDS)
 
 
 def _snapshot(version: PromptVersion) -> dict:
@@ -75,6 +93,7 @@ def resolve_cache_forget(*, slug: str, labels: set[str] | frozenset[str] = froze
         cache.delete_many([_key(slug, name) for name in names])
     except Exception as exc:
         logger.warning("prompt_cache_failed", error=str(exc)[:200])
+    document_cache.documents_mark_changed([_document_key(slug, name) for name in names])
 
 
 def resolve_cache_forget_around_commit(
