@@ -109,7 +109,7 @@ scenarios=(
   "files_download_1mib|GET|/api/v1/files/$BENCH_FILE_ID/content|Authorization: Bearer $BENCH_JWT||16|$duration"
   "analyses_create|POST|/api/v1/analyses|Authorization: Bearer $BENCH_JWT|$analysis_body|64|$duration"
   "analyses_get|GET|/api/v1/analyses/$BENCH_ANALYSIS_ID|Authorization: Bearer $BENCH_JWT||64|$duration"
-  "health_live_log_info|GET|/health/live|||64|$duration|INFO"
+  "me_jwt_log_info|GET|/api/v1/auth/me|Authorization: Bearer $BENCH_JWT||64|$duration|INFO"
 )
 
 report=$state/last-run.txt

@@ -38,6 +38,12 @@ parts = {
     "GET /health": lambda: client.get("/health"),
     "GET /api/v1/auth/me (JWT)": lambda: client.get("/api/v1/auth/me", **jwt),
     "GET /api/v1/auth/me (API key)": lambda: client.get("/api/v1/auth/me", **key),
+    "GET /api/v1/prompts/{slug} (resolve, cached)": lambda: client.get(
+        f"/api/v1/prompts/{os.environ['BENCH_PROMPT']}", **jwt
+    ),
+    "GET /api/v1/analyses/{id} (cached)": lambda: client.get(
+        f"/api/v1/analyses/{os.environ['BENCH_ANALYSIS_ID']}", **jwt
+    ),
     "GET /api/v1/audits?action=invoice.paid": lambda: client.get(
         "/api/v1/audits?action=invoice.paid", **jwt
     ),
