@@ -18,7 +18,7 @@
 #   BENCH_UPLOAD_RSS=1          after the rows, 20 clients upload 25 MiB each at once while each
 #                               worker's RSS is sampled (scripts/bench/upload_rss.py)
 # Numbers are with the app's access log at LOG_LEVEL=WARNING (no line per request); the
-# health_live_log_info row restarts the server at LOG_LEVEL=INFO to show what logging costs.
+# me_jwt_log_info row restarts the server at LOG_LEVEL=INFO to show what the access line costs.
 # See docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
