@@ -15,7 +15,7 @@ from core import document_cache
 PREFIX = "analyses:document:v1:"
 # Backstop only (every change marks the key): bounds what a cache outage during a write leaves.
 SECONDS_ACTIVE = 60  # queued or running: changes soon anyway
-SECONDS_FINAL = 3600  # final: only a retry or a deletion changes it
+SECONDS_FINAL = 600  # final: only a retry or a deletion changes it
 MAX_BYTES = 64 * 1024
 
 

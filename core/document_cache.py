@@ -13,10 +13,12 @@ database until then.
 Off (``DOCUMENT_CACHE``) unless the cache is shared by every process (Redis): a process-local
 cache could not hear another process's change.
 
-Cache errors never fail a request: a read falls back to the database; a write that cannot set
-the marker logs it, and the entry's own TTL bounds how long it can be stale.
+Cache errors never fail a request: a read falls back to the database; a mark the cache refuses
+is logged and set again with this process's next marks, and the entry's own TTL bounds the rest
+(a process that makes no further change, a cache that lost writes).
 """
 
+import threading
 import time
 from typing import Any
 
@@ -30,6 +32,10 @@ logger = structlog.get_logger("parecer.cache")
 CHANGED = "__changed__"
 CHANGED_SECONDS = 3
 FILL_WITHIN = CHANGED_SECONDS / 2
+UNMARKED_MAX = 10_000  # marks kept through an outage; past this the entries' own TTLs bound them
+
+_unmarked_lock = threading.Lock()
+_unmarked: set[str] = set()
 
 
 def read_started() -> float:
@@ -67,10 +73,21 @@ def document_changed_on_commit(key: str) -> None:
 
 
 def documents_mark_changed(keys: list[str]) -> None:
-    """Now: these keys' readers miss, and no read that started before can fill them."""
+    """Now: these keys' readers miss, and no read that started before can fill them.
+
+    Marks the cache refused (an outage) are kept in this process and set again with its next
+    marks, so an entry filled before the outage does not outlive a change made during it.
+    """
     if not settings.DOCUMENT_CACHE or not keys:
         return
+    with _unmarked_lock:
+        keys = [*keys, *_unmarked]
+        _unmarked.clear()
     try:
         cache.set_many(dict.fromkeys(keys, CHANGED), CHANGED_SECONDS)
     except Exception as exc:
         logger.warning("document_cache_failed", op="set", keys=keys[:5], error=str(exc)[:200])
+        with _unmarked_lock:
+            _unmarked.update(keys[:UNMARKED_MAX])
+            while len(_unmarked) > UNMARKED_MAX:
+                _unmarked.pop()

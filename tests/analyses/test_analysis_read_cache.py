@@ -7,6 +7,7 @@ These tests commit for real (``transaction=True``): the cache is dropped when a 
 from datetime import timedelta
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -157,3 +158,26 @@ def test_off_without_a_shared_cache_every_poll_reads_the_database(client, caller
             assert _poll(client, caller, analysis_id)[1]["status"] == "queued"
         assert len(_analysis_queries(queries)) == 1
     assert documents.analysis_document_cached(analysis_id) is None
+
+
+def test_a_change_made_while_the_cache_refused_its_mark_is_marked_with_the_next_change(
+    client, caller, submit, monkeypatch
+):
+    first, second = submit().json()["id"], submit().json()["id"]
+    assert _poll(client, caller, first)[1]["status"] == "queued"  # cached now
+    backend = type(caches["default"])
+    set_many, down = backend.set_many, [True]
+
+    def refused(self, *args, **kwargs):
+        if down:
+            raise ConnectionError("cache down")
+        return set_many(self, *args, **kwargs)
+
+    monkeypatch.setattr(backend, "set_many", refused)
+    execution.analysis_claim(analysis_id=first)  # its mark is refused: the old entry stays
+    down.clear()  # the cache is back
+    assert _poll(client, caller, first)[1]["status"] == "queued"  # stale, until ...
+
+    execution.analysis_claim(analysis_id=second)  # ... this process's next change marks both
+    assert _poll(client, caller, first)[1]["status"] == "running"
+    assert _poll(client, caller, second)[1]["status"] == "running"
