@@ -13,8 +13,8 @@ from audits.api import router as audits_router
 from config.errors import install_exception_handlers
 from config.openapi import contract_schema, operation_id_for
 from config.parser import StrictJSONParser
-from config.renderer import OrjsonRenderer
 from core.errors import ErrorOut
+from core.renderer import OrjsonRenderer
 from core.throttles import WriteRateThrottle
 from files.api import router as files_router
 from prompts.api import configurations_router

@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Schema
 
-from config.renderer import OrjsonRenderer
+from core.renderer import OrjsonRenderer
 
 RENDERER = OrjsonRenderer()  # the API's own renderer (config/api.py)
 JSON_CONTENT_TYPE = f"{RENDERER.media_type}; charset={RENDERER.charset}"
