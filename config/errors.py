@@ -12,8 +12,8 @@ from typing import Any
 
 import sentry_sdk
 import structlog
-from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
@@ -215,8 +215,6 @@ EXCEPTION_RESPONSES: tuple[
     ((RawPostDataException,), None, _fixed(415, "This endpoint takes application/json.")),
     ((SuspiciousOperation,), None, _fixed(400, "The request was refused as malformed.")),
     ((Http404,), None, _fixed(404, "Not found.")),
-    # A row gone between the visibility check and its lock: deleted by a concurrent request.
-    ((ObjectDoesNotExist,), None, _fixed(404, "Not found.")),
     ((DjangoPermissionDenied,), None, _fixed(403, "You do not have permission to do this.")),
     ((OperationalError,), _is_database_timeout, _database_timeout),
     (DATABASE_OUTAGE_ERRORS, None, _database_outage),

@@ -12,3 +12,15 @@ class PromptsConfig(AppConfig):
         "configuration",
         "configurations",
     )
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save, pre_delete
+
+        from prompts import receivers
+
+        post_save.connect(
+            receivers.author_saved, sender="accounts.User", dispatch_uid="prompts_author_saved"
+        )
+        pre_delete.connect(
+            receivers.author_deleted, sender="accounts.User", dispatch_uid="prompts_author_deleted"
+        )

@@ -3,25 +3,22 @@
 The snapshot is plain values (the version's and prompt's columns, the prompt's labels, its latest
 number, the author's e-mail), not a pickled model graph: loading it is the only work a cached
 resolve adds to a request, and plain values load several times faster than model instances with
-their prefetched relations. Versions never change; label moves, new versions, metadata edits,
-archive and restore drop every entry of the prompt, inside their transaction and again on commit.
-
-``GET /prompts/{slug}`` by label keeps its whole rendered response too (``core.document_cache``):
-the same writes mark those documents changed, so a racing read cannot put an old one back.
+their prefetched relations. ``GET /prompts/{slug}`` by label keeps its whole rendered response
+beside it. Both follow ``core.document_cache``: versions never change; label moves, new versions,
+metadata edits, archive and restore mark every entry of the prompt changed, inside their
+transaction and again on commit, and a read that began before cannot put an old entry back. Both
+are off without a cache every process shares (``DOCUMENT_CACHE``): resolutions then read the
+database.
 """
 
-import structlog
-from django.core.cache import cache
 from django.db import transaction
 
 from core import document_cache
 from prompts.models import LATEST, Prompt, PromptLabel, PromptVersion
 
-logger = structlog.get_logger("parecer.prompts")
-
 PREFIX = "prompts:resolve:v2:"
 DOCUMENT_PREFIX = "prompts:document:v1:"
-# Backstop only (writes drop the keys); bounds a read that raced a write.
+# Backstop only (writes mark the keys): bounds what a cache outage during a write leaves.
 SECONDS = 300
 DEFAULT_LABEL_KEY = "@default"  # neither label nor version: production, else latest
 _VERSION_COLUMNS = [field.attname for field in PromptVersion._meta.concrete_fields]
@@ -29,11 +26,11 @@ _PROMPT_COLUMNS = [field.attname for field in Prompt._meta.concrete_fields]
 
 
 def _key(slug: str, label: str | None) -> str:
-    return f"{PREFIX}{slug}:{label or DEFAULT_LABEL_KEY}"
+    return f"{PREFIX}{slug}:{DEFAULT_LABEL_KEY if label is None else label}"
 
 
 def _document_key(slug: str, label: str | None) -> str:
-    return f"{DOCUMENT_PREFIX}{slug}:{label or DEFAULT_LABEL_KEY}"
+    return f"{DOCUMENT_PREFIX}{slug}:{DEFAULT_LABEL_KEY if label is None else label}"
 
 
 def resolve_document_cached(*, slug: str, label: str | None) -> bytes | None:
@@ -70,30 +67,27 @@ def _restore(snapshot: dict) -> PromptVersion:
 
 def resolve_cache_get(*, slug: str, label: str | None) -> PromptVersion | None:
     """The cached resolution, or None (also when the cache is down: reads fall back to the DB)."""
-    try:
-        snapshot = cache.get(_key(slug, label))
-    except Exception as exc:
-        logger.warning("prompt_cache_failed", error=str(exc)[:200])
-        return None
+    snapshot = document_cache.document_cached(_key(slug, label))
     return None if snapshot is None else _restore(snapshot)
 
 
-def resolve_cache_set(*, slug: str, label: str | None, version: PromptVersion) -> None:
-    try:
-        cache.set(_key(slug, label), _snapshot(version), SECONDS)
-    except Exception as exc:
-        logger.warning("prompt_cache_failed", error=str(exc)[:200])
+def resolve_cache_set(
+    *, slug: str, label: str | None, version: PromptVersion, started: float
+) -> None:
+    """Keep a resolution read from the database since ``started`` (unless a write marked it)."""
+    document_cache.document_fill(
+        _key(slug, label), _snapshot(version), started=started, seconds=SECONDS
+    )
 
 
 def resolve_cache_forget(*, slug: str, labels: set[str] | frozenset[str] = frozenset()) -> None:
-    """Drop every cached resolution of a prompt: the default, ``latest`` and each label."""
+    """Mark every cached resolution of a prompt changed (the default, ``latest`` and each label),
+    and their rendered responses: no read that began before can put one back."""
     names = {DEFAULT_LABEL_KEY, LATEST, *labels}
     names |= set(PromptLabel.objects.filter(prompt__slug=slug).values_list("name", flat=True))
-    try:
-        cache.delete_many([_key(slug, name) for name in names])
-    except Exception as exc:
-        logger.warning("prompt_cache_failed", error=str(exc)[:200])
-    document_cache.documents_mark_changed([_document_key(slug, name) for name in names])
+    document_cache.documents_mark_changed(
+        [_key(slug, name) for name in names] + [_document_key(slug, name) for name in names]
+    )
 
 
 def resolve_cache_forget_around_commit(

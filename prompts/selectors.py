@@ -3,14 +3,15 @@
 Resolving by label is the hot path of every analysis, so ``prompt_version_resolve`` keeps the
 resolved version (with its prompt and the prompt's labels) in the shared cache, keyed by
 (slug, label). Versions never change; what changes is where a label points, the prompt's
-metadata and whether it is archived, and every service that changes one of those drops all of
-the prompt's cached resolutions around its commit (``prompts.resolve_cache``).
+metadata and whether it is archived, and every service that changes one of those marks all of
+the prompt's cached resolutions changed around its commit (``prompts.resolve_cache``).
 """
 
 import difflib
 
 from django.db.models import Max, Prefetch, Q, QuerySet
 
+from core import document_cache
 from core.errors import Conflict, InvalidInput, NotFound
 from core.permissions import is_staff_member
 from prompts.models import (
@@ -153,8 +154,9 @@ def prompt_version_resolve(
     else:
         found = resolve_cache_get(slug=slug, label=label)
         if found is None:
+            started = document_cache.read_started()
             found = _resolve_uncached(slug=slug, label=label)
-            resolve_cache_set(slug=slug, label=label, version=found)
+            resolve_cache_set(slug=slug, label=label, version=found, started=started)
     if found.prompt.archived_at is not None and not include_archived:
         raise Conflict(f"Prompt '{slug}' is archived.", code="prompt_archived")
     return found

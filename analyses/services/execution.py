@@ -58,7 +58,7 @@ def analysis_claim(*, analysis_id: str) -> tuple[Analysis, uuid.UUID] | None:
             started_at=now, queue_wait_ms=analysis.queue_wait_ms
         )
         metrics.QUEUE_WAIT.observe(analysis.queue_wait_ms / 1000)
-    analysis_changed(analysis_id)  # both updates above bypass Analysis.save
+    analysis_changed(analysis.pk)  # both updates above bypass Analysis.save
     return analysis, token
 
 

@@ -14,7 +14,7 @@ from analyses.services.budget import Prices, budget_reserve, budget_settle
 from analyses.services.execution import attempt_budget
 from audits.services import audit_event_record
 from core import context
-from core.errors import Conflict
+from core.errors import Conflict, NotFound
 
 logger = structlog.get_logger("parecer.analyses")
 
@@ -25,10 +25,18 @@ def _audit(action: str, analysis: Analysis, **details) -> None:
     )
 
 
+def _locked(analysis: Analysis, *, no_key: bool = False) -> Analysis:
+    """The analysis's row, locked; 404 when a concurrent request deleted it since it was read."""
+    row = Analysis.objects.select_for_update(no_key=no_key).filter(pk=analysis.pk).first()
+    if row is None:
+        raise NotFound("No such analysis.")
+    return row
+
+
 def analysis_cancel(*, analysis: Analysis) -> Analysis:
     """Queued: cancelled now (reservation released). Running: cancelled when the call returns."""
     with transaction.atomic():
-        row = Analysis.objects.select_for_update(no_key=True).get(pk=analysis.pk)
+        row = _locked(analysis, no_key=True)
         if row.status == Status.QUEUED:
             row.status = Status.CANCELLED
             row.finished_at = timezone.now()
@@ -55,7 +63,7 @@ def analysis_retry(*, analysis: Analysis) -> Analysis:
     from analyses.tasks import analysis_run
 
     with transaction.atomic():
-        row = Analysis.objects.select_for_update(no_key=True).get(pk=analysis.pk)
+        row = _locked(analysis, no_key=True)
         if row.status not in (Status.FAILED, Status.CANCELLED):
             raise Conflict(
                 "Only failed or cancelled analyses can be retried.",
@@ -95,7 +103,7 @@ def _input_estimate(row: Analysis) -> int:
 def analysis_delete(*, analysis: Analysis) -> None:
     """Delete an analysis that is not running (a queued one's reservation is released)."""
     with transaction.atomic():
-        row = Analysis.objects.select_for_update().get(pk=analysis.pk)
+        row = _locked(analysis)
         if row.status == Status.RUNNING:
             raise Conflict(
                 "A running analysis cannot be deleted; cancel it first.",

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -253,6 +254,8 @@ else:
 # Rendered reads kept in the cache (core/document_cache.py) need a cache all processes share: with
 # the local-memory cache a worker's change could not drop the web process's copy.
 DOCUMENT_CACHE = env.bool("DOCUMENT_CACHE", default=bool(REDIS_URL))
+if DOCUMENT_CACHE and not REDIS_URL:
+    raise ImproperlyConfigured("DOCUMENT_CACHE needs REDIS_URL: a per-process cache goes stale.")
 
 # --- Auth (accounts) --------------------------------------------------------------------------
 PASSWORD_HASHERS = [

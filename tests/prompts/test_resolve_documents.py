@@ -92,3 +92,22 @@ def test_a_resolve_that_raced_a_label_move_cannot_put_the_old_document_back(
 
     assert resolve_cache.resolve_document_cached(slug="contract-review", label=None) is None
     assert get(client, "/prompts/contract-review", **bearer(user)).json()["version"]["number"] == 2
+
+
+def test_the_authors_new_email_or_deletion_is_seen_by_the_next_resolve(client, user, admin, bearer):
+    prompt_make(actor=admin)
+    reader = bearer(user)
+
+    def author() -> str | None:
+        return get(client, "/prompts/contract-review", **reader).json()["version"]["author"]
+
+    assert author() == admin.email  # cached now
+    admin.email = "renamed-author@example.com"
+    admin.save()  # as the admin saves a user
+    assert author() == "renamed-author@example.com"
+
+    admin.save(update_fields=["last_login"])  # a sign-in: nothing a resolution shows
+    assert author() == "renamed-author@example.com"
+
+    admin.delete()
+    assert author() is None
