@@ -27,6 +27,17 @@ class Status(models.TextChoices):
 
 FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+# What an attempt's outcome sets: the result, the error and the usage it was billed for.
+OUTCOME_FIELDS = (
+    "result_text",
+    "result_json",
+    "error",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+)
 
 
 class Analysis(TimestampedModel):

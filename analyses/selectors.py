@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db.models import Count, QuerySet, Sum
 
-from analyses.models import ACTIVE_STATUSES, Analysis, Status, UsageMonth
+from analyses.models import ACTIVE_STATUSES, OUTCOME_FIELDS, Analysis, Status, UsageMonth
 from analyses.services.budget import month_start
 from core.permissions import is_staff_member
 
@@ -20,14 +20,7 @@ SHOWN_FIELDS = (
     "input_files",
     "messages",
     "messages_sha256",
-    "result_text",
-    "result_json",
-    "error",
-    "input_tokens",
-    "cached_input_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "cost_usd",
+    *OUTCOME_FIELDS,
     "cache_hit",
     "attempts",
     "cancel_requested",

@@ -25,20 +25,13 @@ from django.core.cache import cache, caches
 from django_redis import get_redis_connection
 from django_redis.cache import RedisCache
 
-from analyses.models import FINAL_STATUSES, Analysis
+from analyses.models import FINAL_STATUSES, OUTCOME_FIELDS, Analysis
 from core.errors import NotFound
 
 # What a running analysis changes (what a waiter re-reads).
 CHANGING_FIELDS = (
     "status",
-    "result_text",
-    "result_json",
-    "error",
-    "input_tokens",
-    "cached_input_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "cost_usd",
+    *OUTCOME_FIELDS,
     "attempts",
     "cancel_requested",
     "started_at",

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from analyses import metrics, waiting
 from analyses.documents import analysis_changed
-from analyses.models import Analysis, AnalysisAttempt, Status
+from analyses.models import OUTCOME_FIELDS, Analysis, AnalysisAttempt, Status
 from analyses.services.budget import Prices, budget_settle
 from audits.services import audit_event_record
 from core import context
@@ -212,14 +212,7 @@ def _settle(*, analysis: Analysis, token: uuid.UUID, started, result, error) -> 
 
 _SETTLED_FIELDS = (
     "status",
-    "result_text",
-    "result_json",
-    "error",
-    "input_tokens",
-    "cached_input_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "cost_usd",
+    *OUTCOME_FIELDS,
     "lease_token",
     "lease_expires_at",
     "queued_at",
