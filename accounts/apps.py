@@ -17,3 +17,16 @@ class AccountsConfig(AppConfig):
         "api_key",
         "api_keys",
     )
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from accounts import cached_users
+
+        # The shared cache's copy of a user (``accounts.cached_users``) is dropped by every write.
+        post_save.connect(
+            cached_users.user_written, sender="accounts.User", dispatch_uid="accounts_user_saved"
+        )
+        post_delete.connect(
+            cached_users.user_written, sender="accounts.User", dispatch_uid="accounts_user_deleted"
+        )

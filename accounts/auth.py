@@ -1,14 +1,18 @@
 """How a request proves who it is: Bearer JWT, X-API-Key, or the HttpOnly access cookie.
 
 Each returns the active user (and remembers the API key, if any), so ``request.auth`` is a User.
+A route served from the shared cache builds its own with ``api_auth(document_key=...)``: its
+token check reads the user in the same cache round trip as the document (``cached_users``).
 """
+
+from collections.abc import Callable
 
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import APIKeyCookie, APIKeyHeader, HttpBearer
 from ninja.utils import check_csrf
 
-from accounts import selectors
+from accounts import cached_users, selectors
 from accounts.models import User
 from accounts.services.api_keys import api_key_touch
 from accounts.tokens import InvalidToken, access_token_decode
@@ -39,14 +43,29 @@ def _invalid_token() -> NotAuthenticated:
     )
 
 
-def _user_from_access_token(token: str) -> User:
+# The cache key of the document a route will read, from its request (None: nothing to prefetch).
+DocumentKey = Callable[[HttpRequest], str | None]
+
+
+def _user_from_access_token(
+    request: HttpRequest, token: str, document_key: DocumentKey | None
+) -> User:
     try:
         claims = access_token_decode(token)
     except InvalidToken:
         raise _invalid_token() from None
     # One indexed lookup per request: a deactivated user's tokens, and tokens issued before the
     # last revocation (token version), stop working at once.
-    user = selectors.active_user_get(user_id=claims.user_id, token_version=claims.token_version)
+    key = document_key(request) if document_key else None
+    if key is None:
+        user = selectors.active_user_get(user_id=claims.user_id, token_version=claims.token_version)
+    else:
+        user = cached_users.active_user_with_document(
+            request=request,
+            user_id=claims.user_id,
+            token_version=claims.token_version,
+            document_key=key,
+        )
     if user is None:
         raise _invalid_token()
     return user
@@ -57,8 +76,12 @@ class JWTBearer(HttpBearer):
 
     openapi_scheme = "bearer"
 
+    def __init__(self, *, document_key: DocumentKey | None = None) -> None:
+        super().__init__()
+        self.document_key = document_key
+
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        return _authenticated(request, _user_from_access_token(token))
+        return _authenticated(request, _user_from_access_token(request, token, self.document_key))
 
 
 class ApiKeyAuth(APIKeyHeader):
@@ -83,8 +106,9 @@ class AccessCookieAuth(APIKeyCookie):
 
     param_name = ACCESS_COOKIE
 
-    def __init__(self) -> None:
+    def __init__(self, *, document_key: DocumentKey | None = None) -> None:
         super().__init__(csrf=True)
+        self.document_key = document_key
 
     def _get_key(self, request: HttpRequest) -> str | None:
         # CSRF matters only when the cookie is what authenticates; without the cookie this scheme
@@ -97,7 +121,16 @@ class AccessCookieAuth(APIKeyCookie):
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         if not key:
             return None
-        return _authenticated(request, _user_from_access_token(key))
+        return _authenticated(request, _user_from_access_token(request, key, self.document_key))
 
 
-API_AUTH = [JWTBearer(), ApiKeyAuth(), AccessCookieAuth()]
+def api_auth(*, document_key: DocumentKey | None = None) -> list:
+    """The API's schemes; with ``document_key``, a token's user comes with that document."""
+    return [
+        JWTBearer(document_key=document_key),
+        ApiKeyAuth(),
+        AccessCookieAuth(document_key=document_key),
+    ]
+
+
+API_AUTH = api_auth()

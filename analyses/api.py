@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Header, Query, Router, Status
 from ninja.pagination import paginate
 
+from accounts.auth import api_auth
 from analyses import documents, schemas, selectors, waiting
 from analyses.models import FINAL_STATUSES
 from analyses.services import lifecycle, submission
@@ -79,6 +80,7 @@ def analysis_list(request: HttpRequest, filters: Query[schemas.AnalysisFilters])
         403: ErrorOut,
         404: ErrorOut,
     },
+    auth=api_auth(document_key=documents.analysis_document_key),
 )
 @any_user
 def analysis_get(
@@ -88,7 +90,7 @@ def analysis_get(
 ):
     """One analysis: 200 when finished, 202 while queued or running (``?wait=N`` holds)."""
     actor = request.auth
-    cached = documents.analysis_document_cached(analysis_id)
+    cached = documents.analysis_document_cached(analysis_id, request=request)
     if (
         cached is not None
         and (cached.final or not query.wait)

@@ -8,7 +8,10 @@ sees a state older than the last committed change. Documents over ``MAX_BYTES`` 
 carry whole files' text) are not kept.
 """
 
+import uuid
 from typing import NamedTuple
+
+from django.http import HttpRequest
 
 from core import document_cache
 
@@ -30,8 +33,18 @@ def _key(analysis_id) -> str:
     return f"{PREFIX}{analysis_id}"
 
 
-def analysis_document_cached(analysis_id) -> AnalysisDocument | None:
-    return document_cache.document_cached(_key(analysis_id))
+def analysis_document_key(request: HttpRequest) -> str | None:
+    """The key ``GET /analyses/{id}`` reads, for its authentication to prefetch (``api_auth``)."""
+    try:
+        return _key(uuid.UUID(request.resolver_match.kwargs["analysis_id"]))
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None  # not a valid id: the route answers 422 without a read
+
+
+def analysis_document_cached(
+    analysis_id, *, request: HttpRequest | None = None
+) -> AnalysisDocument | None:
+    return document_cache.document_for(request, _key(analysis_id))
 
 
 def analysis_document_fill(analysis_id, document: AnalysisDocument, *, started: float) -> None:

@@ -13,6 +13,10 @@ database until then.
 Off (``DOCUMENT_CACHE``) unless the cache is shared by every process (Redis): a process-local
 cache could not hear another process's change.
 
+A request may fetch its document in the same round trip as its caller's user (``documents_cached``,
+``accounts.cached_users``): the route's authentication is given the document's key, keeps what it
+read on the request (``document_prefetched``), and the view takes it from there (``document_for``).
+
 Cache errors never fail a request: a read falls back to the database; a mark the cache refuses
 is logged and set again with this process's next marks, and the entry's own TTL bounds the rest
 (a process that makes no further change, a cache that lost writes).
@@ -26,6 +30,7 @@ import structlog
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpRequest
 
 logger = structlog.get_logger("parecer.cache")
 
@@ -53,6 +58,29 @@ def document_cached(key: str) -> Any | None:
         logger.warning("document_cache_failed", op="get", error=str(exc)[:200])
         return None
     return None if value is None or value == CHANGED else value
+
+
+def documents_cached(keys: list[str]) -> list[Any | None]:
+    """Several documents in one cache round trip (MGET), each as ``document_cached`` gives it."""
+    if not settings.DOCUMENT_CACHE:
+        return [None] * len(keys)
+    try:
+        found = cache.get_many(keys)
+    except Exception as exc:
+        logger.warning("document_cache_failed", op="get_many", error=str(exc)[:200])
+        return [None] * len(keys)
+    return [None if (value := found.get(key)) == CHANGED else value for key in keys]
+
+
+def document_prefetched(request: HttpRequest, key: str, value: Any | None) -> None:
+    """Keep a document read with the request's authentication (one round trip for both)."""
+    request.prefetched_documents = {**getattr(request, "prefetched_documents", {}), key: value}
+
+
+def document_for(request: HttpRequest | None, key: str) -> Any | None:
+    """The document this request's authentication prefetched, else ``document_cached``."""
+    prefetched = getattr(request, "prefetched_documents", {})
+    return prefetched[key] if key in prefetched else document_cached(key)
 
 
 def document_fill(key: str, value: Any, *, started: float, seconds: int) -> None:

@@ -7,6 +7,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 from pydantic import WithJsonSchema
 
+from accounts.auth import api_auth
 from core import document_cache
 from core.errors import ErrorOut
 from core.permissions import Role, any_user, is_staff_member, requires
@@ -14,7 +15,11 @@ from core.responses import json_rendered, json_response
 from prompts import configuration, schemas, selectors
 from prompts.models import LABEL_PATTERN
 from prompts.rendering import prompt_render
-from prompts.resolve_cache import resolve_document_cached, resolve_document_fill
+from prompts.resolve_cache import (
+    resolve_document_cached,
+    resolve_document_fill,
+    resolve_document_key,
+)
 from prompts.services import labels, transfer
 from prompts.services import prompts as prompt_services
 from prompts.services.versions import prompt_version_create
@@ -85,12 +90,18 @@ def prompts_import(request: HttpRequest, payload: schemas.ImportIn, dry_run: boo
     return {"dry_run": dry_run, "changes": changes}
 
 
-@router.get("/{slug}", response={200: schemas.PromptDetailOut, **READ, 422: ErrorOut})
+@router.get(
+    "/{slug}",
+    response={200: schemas.PromptDetailOut, **READ, 422: ErrorOut},
+    auth=api_auth(document_key=resolve_document_key),
+)
 @any_user
 def prompt_get(request: HttpRequest, slug: str, query: Query[schemas.ResolveQuery]):
     """The prompt with one version: `?label=` or `?version=` (not both); default `production`, else latest."""
     by_label = query.version is None  # the hot path: its rendered response is kept
-    if by_label and (body := resolve_document_cached(slug=slug, label=query.label)):
+    if by_label and (
+        body := resolve_document_cached(slug=slug, label=query.label, request=request)
+    ):
         return json_response(body)
     started = document_cache.read_started()
     version = selectors.prompt_version_resolve(

@@ -11,10 +11,13 @@ are off without a cache every process shares (``DOCUMENT_CACHE``): resolutions t
 database.
 """
 
+import re
+
 from django.db import transaction
+from django.http import HttpRequest
 
 from core import document_cache
-from prompts.models import LATEST, Prompt, PromptLabel, PromptVersion
+from prompts.models import LABEL_PATTERN, LATEST, SLUG_PATTERN, Prompt, PromptLabel, PromptVersion
 
 PREFIX = "prompts:resolve:v2:"
 DOCUMENT_PREFIX = "prompts:document:v1:"
@@ -33,9 +36,22 @@ def _document_key(slug: str, label: str | None) -> str:
     return f"{DOCUMENT_PREFIX}{slug}:{DEFAULT_LABEL_KEY if label is None else label}"
 
 
-def resolve_document_cached(*, slug: str, label: str | None) -> bytes | None:
+def resolve_document_key(request: HttpRequest) -> str | None:
+    """The key ``GET /prompts/{slug}`` reads, for its authentication to prefetch (``api_auth``)."""
+    slug = getattr(request.resolver_match, "kwargs", {}).get("slug", "")
+    label = request.GET.get("label")
+    if "version" in request.GET or not re.match(SLUG_PATTERN, slug):
+        return None
+    if label is not None and not re.match(LABEL_PATTERN, label):
+        return None
+    return _document_key(slug, label)
+
+
+def resolve_document_cached(
+    *, slug: str, label: str | None, request: HttpRequest | None = None
+) -> bytes | None:
     """The rendered ``GET /prompts/{slug}`` of a non-archived prompt by label, or None."""
-    return document_cache.document_cached(_document_key(slug, label))
+    return document_cache.document_for(request, _document_key(slug, label))
 
 
 def resolve_document_fill(*, slug: str, label: str | None, body: bytes, started: float) -> None:

@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from accounts import throttles
+from accounts import cached_users, throttles
 from accounts.models import RefreshToken, User
 from accounts.selectors import user_get_by_email
 from accounts.tokens import access_token_issue, refresh_token_generate, sha256_hex
@@ -145,6 +145,7 @@ def sessions_end_all(*, user: User) -> int:
     raised so access tokens already issued stop working on their next request. Returns how
     many refresh tokens were revoked. Call inside the transaction of the change that needs it."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    cached_users.user_changed(user.pk)
     user.refresh_from_db(fields=["token_version"])
     return refresh_tokens_revoke_all(user=user)
 
