@@ -119,7 +119,10 @@ def ready(request: HttpRequest) -> JsonResponse:
     ``Authorization: Bearer <METRICS_TOKEN>`` each check with its latency and the failing ones."""
     results: dict[str, dict] = {}
     failing: list[str] = []
+    operator = metrics_token_presented(request)
     for name, check in CHECKS.items():
+        if name in _REPORT_ONLY and not operator:
+            continue  # it could not change the answer, and an anonymous caller is not shown it
         if name in _NEEDS_DATABASE and "database" in failing:
             # Without the database these would only wait out the same outage again.
             results[name] = {"status": "skipped", "detail": "database unavailable", "latency_ms": 0}
@@ -138,12 +141,13 @@ def ready(request: HttpRequest) -> JsonResponse:
             "detail": detail,
             "latency_ms": round((time.perf_counter() - started) * 1000, 2),
         }
-    results["llm"] = _llm_report()
     body = {"status": "fail" if failing else "ok", "failing": failing, "checks": results}
-    if not metrics_token_presented(request):
+    if not operator:
         body = {"status": body["status"]}  # internals only for operators (the metrics token)
-    elif "database" not in failing:
-        body["reports"] = _reports()
+    else:
+        results["llm"] = _llm_report()
+        if "database" not in failing:
+            body["reports"] = _reports()
     response = JsonResponse(body, status=503 if failing else 200)
     if failing:
         response["Retry-After"] = "5"

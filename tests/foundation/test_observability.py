@@ -26,6 +26,23 @@ def test_health_reports_each_check_with_latency(client):
     assert response["Cache-Control"] == "no-store"
 
 
+def test_an_anonymous_readiness_probe_runs_only_the_checks_that_decide_it(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get("/health")  # the migration plan, remembered once it is clean
+
+    with CaptureQueriesContext(connection) as anonymous:
+        assert client.get("/health").json() == {"status": "ok"}
+    with CaptureQueriesContext(connection) as operator:
+        response = client.get("/health", HTTP_AUTHORIZATION="Bearer test-metrics-token")
+
+    assert [q["sql"] for q in anonymous.captured_queries] == ["SELECT 1"]
+    # The backlog is reported to operators, never failing readiness: only they pay its count.
+    assert response.json()["checks"]["task_backlog"]["status"] == "ok"
+    assert any("django_tasks_database" in q["sql"] for q in operator.captured_queries)
+
+
 def test_liveness_does_nothing_but_answer(client, django_assert_num_queries):
     with django_assert_num_queries(0):
         response = client.get("/health/live")
