@@ -59,9 +59,7 @@ def test_signing_out_everywhere_refuses_the_old_token_on_cached_reads(client, ca
     assert_error(get(client, "/prompts/summary", **caller[1]), 401, "invalid_token")
 
 
-def test_a_new_password_refuses_the_old_token_and_a_new_sign_in_reads_again(
-    client, caller, submit
-):
+def test_a_new_password_refuses_the_old_token_and_a_new_sign_in_reads_again(client, caller, submit):
     user, headers = caller
     path = f"/analyses/{submit().json()['id']}"
     body = _warm(client, headers, path)

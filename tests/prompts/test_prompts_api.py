@@ -588,9 +588,7 @@ def test_a_dangling_local_reference_is_a_422_at_render_not_a_500(client, staff, 
     assert_error(response, 422, "variables_schema_invalid")
 
 
-def test_a_cached_resolve_costs_no_query(
-    client, user, admin, bearer, django_assert_num_queries
-):
+def test_a_cached_resolve_costs_no_query(client, user, admin, bearer, django_assert_num_queries):
     prompt_make(actor=admin)
     headers = bearer(user)
     first = get(client, "/prompts/contract-review", **headers).json()
