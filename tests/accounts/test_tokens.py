@@ -213,6 +213,18 @@ def test_bad_access_tokens_are_401(client, user, kind):
     assert response["WWW-Authenticate"] == 'Bearer error="invalid_token"'
 
 
+def test_a_token_verified_once_is_still_refused_when_it_expires(client, user, monkeypatch):
+    token = _forge(_claims(user, exp=int(time.time()) + 60))
+    me = "/api/v1/auth/me"
+    assert client.get(me, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200  # verified
+
+    later = time.time() + 61
+    monkeypatch.setattr("accounts.tokens.time", type("Clock", (), {"time": lambda: later}))
+    response = client.get(me, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 401 and error_code(response) == "invalid_token"
+
+
 def test_refresh_token_used_as_access_token_is_401(client, user):
     tokens = login(client, user.email).json()
 
