@@ -48,8 +48,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, editable=False)
     email_verified_at = models.DateTimeField(null=True, blank=True)
-    # A frontend's own settings for this person (theme, defaults); opaque to the backend, <= 16 KiB.
-    preferences = models.JSONField(default=dict, blank=True)
     # Carried in every access token and compared on each request: raising it revokes every
     # access token issued before (logout everywhere, password change and reset).
     token_version = models.PositiveIntegerField(default=0, editable=False)

@@ -72,8 +72,9 @@ def api_key_get_usable(*, key: str, now: datetime) -> ApiKey | None:
     Every API-key request runs this: like ``active_user_get``, one statement built once (the ORM
     built the join for each request: 0.8 ms, where PostgreSQL answers in a fraction of that),
     the owner's columns then the key's, each through the ORM's own converters."""
+    adapted_now = connection.ops.adapt_datetimefield_value(now)  # as the ORM binds it
     with connection.cursor() as cursor:
-        cursor.execute(_usable_key_sql(), [sha256_hex(key), True, now])
+        cursor.execute(_usable_key_sql(), [sha256_hex(key), True, adapted_now])
         row = cursor.fetchone()
     if row is None:
         return None

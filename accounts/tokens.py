@@ -90,7 +90,7 @@ def _access_token_verified(token: str, key: str, audience: str, issuer: str) -> 
             user_id=uuid.UUID(claims["sub"]),
             token_version=claims["ver"],
             jti=claims["jti"],
-            expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
         )
     # OverflowError: a correctly signed token whose exp lies beyond any representable date.
     except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError) as exc:

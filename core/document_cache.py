@@ -97,7 +97,8 @@ def document_changed_on_commit(key: str) -> None:
     """Inside (or outside) a write's transaction: once it commits, the key's readers miss."""
     if not settings.DOCUMENT_CACHE:
         return
-    transaction.on_commit(lambda: documents_mark_changed([key]))
+    # robust: another callback of the transaction that raises must not cost this mark.
+    transaction.on_commit(lambda: documents_mark_changed([key]), robust=True)
 
 
 def documents_mark_changed(keys: list[str]) -> None:

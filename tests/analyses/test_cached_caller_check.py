@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts import cached_users
 from tests.support.factories import DEFAULT_PASSWORD, UserFactory
 from tests.support.http import assert_error, delete, get, patch_json, post_json
 
@@ -91,8 +92,22 @@ def test_the_cached_caller_holds_no_password_hash_or_preferences(client, bearer,
     headers = bearer(user)
     _warm(client, headers, f"/analyses/{submit(headers=headers).json()['id']}")
 
-    cached = cache.get(f"accounts:user:v1:{user.pk}")
-    assert cached is not None and user.pk in cached
+    cached = cache.get(f"{cached_users.PREFIX}{user.pk}")
+    user.refresh_from_db()
+    assert cached == {column: getattr(user, column) for column in cached_users.COLUMNS}
+    assert {"id", "is_active", "role", "token_version"} <= set(cached)
     kept = pickle.dumps(cached)
     assert user.password.encode() not in kept
     assert b"a-preference-only-the-user-sees" not in kept
+
+
+def test_an_entry_this_build_did_not_write_is_a_miss_not_an_error(client, caller, submit):
+    user, headers = caller
+    path = f"/analyses/{submit().json()['id']}"
+    # What a build with other columns might have left: a positional list, a dict of other keys.
+    for foreign in (["not", "a", "user"], {"id": user.pk, "is_active": True}):
+        cache.set(f"{cached_users.PREFIX}{user.pk}", foreign, 30)
+
+        response = get(client, path, **headers)
+
+        assert response.status_code == 202 and response.json()["status"] == "queued"
