@@ -64,6 +64,16 @@ class CircuitBreaker:
             self._probe_deadline = now + 2 * OPEN_MAX
             return True
 
+    def refuse_if_open(self) -> None:
+        """Raise the refusal while open or while a probe is in flight, without claiming a probe
+        (for work that precedes the probe's own command, such as opening its connection)."""
+        with self._lock:
+            if self.failures == 0:
+                return
+            now = self._clock()
+            if now < self.open_until or (self._probing and now < self._probe_deadline):
+                raise self._refusal(max(self.open_until - now, OPEN_MIN))
+
     def record_success(self) -> None:
         with self._lock:
             self.failures = 0

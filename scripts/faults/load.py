@@ -24,7 +24,7 @@ class Sample:
     seconds: float
     status: int
     code: str | None  # the envelope's error code; "not_enveloped" when an error had none
-    ref: str | None = None  # what a write created (an API key's name)
+    ref: str | None = None  # what a write created (an API key's name); a cached read's path
 
 
 @dataclass
@@ -33,6 +33,9 @@ class Load:
     password: str  # API keys are created with the owner's password (recent authentication)
     clients: int = 32
     writers: int = 8
+    # A read served from Redis (its document and its caller's user in one MGET), e.g. a prompt
+    # resolve: every other reader asks for it instead of /auth/me; its samples carry it as ref.
+    cached_read: str | None = None
     samples: list[Sample] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -40,7 +43,8 @@ class Load:
     def start(self) -> "Load":
         for index in range(self.clients):
             kind = "write" if index < self.writers else "read"
-            self._spawn(self._client, kind, WEB_PORT, 0.0)
+            path = self.cached_read if kind == "read" and index % 2 else None
+            self._spawn(self._client, kind, WEB_PORT, 0.0, path)
         self._prober = subprocess.Popen(
             [
                 sys.executable,
@@ -72,7 +76,9 @@ class Load:
         thread.start()
         self._threads.append(thread)
 
-    def _request(self, kind: str) -> tuple[str, str, bytes | None, dict, str | None]:
+    def _request(
+        self, kind: str, path: str | None = None
+    ) -> tuple[str, str, bytes | None, dict, str | None]:
         if kind == "write":
             # An API key: a row and an audit event, and no e-mail task piling up behind the
             # task scenarios (registrations would enqueue one verification e-mail each).
@@ -81,15 +87,16 @@ class Load:
             headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"}
             return "POST", "/api/v1/auth/api-keys", body.encode(), headers, name
         if kind == "read":
-            return "GET", "/api/v1/auth/me", None, {"Authorization": f"Bearer {self.token}"}, None
+            headers = {"Authorization": f"Bearer {self.token}"}
+            return "GET", path or "/api/v1/auth/me", None, headers, path
         if kind == "live":
             return "GET", "/health/live", None, {}, None
         return "GET", "/health", None, {}, None
 
-    def _client(self, kind: str, port: int, pause: float) -> None:
+    def _client(self, kind: str, port: int, pause: float, read_path: str | None = None) -> None:
         connection = None
         while not self._stop.is_set():
-            method, path, body, headers, ref = self._request(kind)
+            method, path, body, headers, ref = self._request(kind, read_path)
             started = time.monotonic()
             status, code = 0, None
             try:

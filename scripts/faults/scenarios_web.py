@@ -6,6 +6,7 @@ import signal
 import time
 import urllib.parse
 
+from analyses_client import PROMPT, prompt_ensure
 from checks import REDIS_OUTAGE_SECONDS, api_checks, live_check
 from load import Load, summary
 from services import WEB_PORT, Redis
@@ -61,7 +62,9 @@ def admin_login(suite) -> AdminBrowser:
 
 def redis_outages(suite) -> tuple[dict, list]:
     browser = admin_login(suite)
-    load = Load(token=suite.token, password=suite.admin_password).start()
+    prompt_ensure(suite)
+    cached_read = f"/api/v1/prompts/{PROMPT}"
+    load = Load(token=suite.token, password=suite.admin_password, cached_read=cached_read).start()
     time.sleep(2)
     frozen = time.monotonic()
     suite.redis.freeze()
@@ -103,6 +106,7 @@ def redis_outages(suite) -> tuple[dict, list]:
         },
         "admin_after_thaw": admin_after_thaw[0],
         "recovery_s": round(max(late, default=0.0), 2),
+        "cached_reads": _statuses([s for s in samples if s.ref == cached_read]),
         "live": summary(samples, "live"),
         "control": summary(samples, "control"),
     }
@@ -128,6 +132,13 @@ def redis_outages(suite) -> tuple[dict, list]:
             max(figures[k]["max_ms"] for k in ("write_frozen", "read_frozen", "write_stopped"))
             < 3000,
             [figures[k]["max_ms"] for k in ("write_frozen", "read_frozen", "write_stopped")],
+        ),
+        # The caller and the document of a cached read come from Redis; without it, both from
+        # PostgreSQL: the read still answers, frozen or stopped.
+        (
+            "redis: a cached read (prompt resolve) answers 200 from PostgreSQL throughout",
+            set(figures["cached_reads"]) == {200},
+            figures["cached_reads"],
         ),
         # The breaker probes at least every 2 s.
         ("redis: recovered within 3 s", figures["recovery_s"] < 3, figures["recovery_s"]),
@@ -181,3 +192,11 @@ def web_worker_killed(suite) -> tuple[dict, list]:
         live_check(samples, "web worker kill"),
     ]
     return figures, checks
+
+
+def _statuses(samples) -> dict[int, int]:
+    """How many samples ended with each status."""
+    counts: dict[int, int] = {}
+    for sample in samples:
+        counts[sample.status] = counts.get(sample.status, 0) + 1
+    return counts
