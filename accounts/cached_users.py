@@ -8,8 +8,8 @@ database (``selectors.active_user_get``).
 
 What is kept is the user's columns named in ``COLUMNS``: not the password hash nor the
 preferences (a hash does not belong in a cache, and neither is read on these routes; touching one
-loads it, as a deferred field). Only active users are kept, with their token version: a token of another version is
-checked in the database. Deactivation, a role change, a token-version bump (sign out everywhere,
+loads it, as a deferred field). Only active users are kept, with their token version: a token of
+another version is checked in the database. Deactivation, a role change, a token-version bump (sign out everywhere,
 password change) and deletion mark the entry changed on commit (``core.document_cache``): no
 request authenticates from the old entry once the change's call has returned. The entry's own
 TTL bounds the one gap, a cache that refused the mark during an outage.
