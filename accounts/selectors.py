@@ -3,13 +3,13 @@
 import uuid
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 from django.db import connection
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import ApiKey, Role, User
 from accounts.tokens import sha256_hex
+from core.rows import model_from_row
 
 
 def active_user_get(*, user_id: uuid.UUID, token_version: int) -> User | None:
@@ -22,30 +22,7 @@ def active_user_get(*, user_id: uuid.UUID, token_version: int) -> User | None:
     with connection.cursor() as cursor:
         cursor.execute(_active_user_sql(), params)
         row = cursor.fetchone()
-    return None if row is None else _instance(User, row)
-
-
-@cache
-def _columns(model: type[Model]) -> tuple[list[str], list[tuple[int, Any, list]]]:
-    """The model's attnames, and (index, column, converters) of each column the ORM converts."""
-    attnames, converted = [], []
-    for index, field in enumerate(model._meta.concrete_fields):
-        column = field.get_col(model._meta.db_table)
-        converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-        attnames.append(field.attname)
-        if converters:
-            converted.append((index, column, converters))
-    return attnames, converted
-
-
-def _instance[M: Model](model: type[M], row: tuple | list) -> M:
-    """A model instance from a row of all its concrete columns, as the ORM would build it."""
-    attnames, converted = _columns(model)
-    values = list(row)
-    for index, column, converters in converted:
-        for converter in converters:
-            values[index] = converter(values[index], column, connection)
-    return model.from_db(connection.alias, attnames, values)
+    return None if row is None else model_from_row(User, row)
 
 
 @cache
@@ -79,8 +56,8 @@ def api_key_get_usable(*, key: str, now: datetime) -> ApiKey | None:
     if row is None:
         return None
     owner_width = len(User._meta.concrete_fields)
-    api_key = _instance(ApiKey, row[owner_width:])
-    api_key.user = _instance(User, row[:owner_width])
+    api_key = model_from_row(ApiKey, row[owner_width:])
+    api_key.user = model_from_row(User, row[:owner_width])
     return api_key
 
 

@@ -43,7 +43,7 @@ def audit_event_create(request: HttpRequest, payload: schemas.AuditEventIn):
 @any_user
 def audit_event_list(request: HttpRequest, filters: Query[schemas.AuditFilters]):
     """Newest first. Users see the events they caused; staff and admins see all."""
-    return selectors.audit_event_list(actor=request.auth, **_filters(filters))
+    return selectors.audit_event_listing(actor=request.auth, **_filters(filters))
 
 
 EXPORT_MEDIA_TYPES = {

@@ -2,10 +2,12 @@
 
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 
 from django.db.models import Q, QuerySet
 
 from audits.models import AuditEvent
+from core.compiled_pages import KeyedQuerySet
 from core.permissions import is_staff_member
 
 EXPORT_BATCH = 1000
@@ -55,6 +57,16 @@ def audit_event_list(
             Q(action__icontains=q) | Q(entity_id__icontains=q) | Q(actor_label__icontains=q)
         )
     return events.order_by("-sequence")
+
+
+def audit_event_listing(*, actor, **filters) -> KeyedQuerySet:
+    """``audit_event_list`` for the paginator, keyed by what its SQL is built from: whose events
+    the caller sees (``audit_event_visible``) and the filters. Each page compiles once a process."""
+    scope = "all" if is_staff_member(actor) else str(actor.pk)
+    return KeyedQuerySet(
+        key=("audits.audit_event_list", scope, *sorted(filters.items())),
+        build=partial(audit_event_list, actor=actor, **filters),
+    )
 
 
 def audit_event_export_iter(*, events: QuerySet[AuditEvent]) -> Iterator[AuditEvent]:

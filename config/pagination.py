@@ -11,9 +11,14 @@ Two things keep large tables fast (docs/performance.md):
   an index alone (an index-only scan of e.g. ``(action, sequence)``), then its rows by key. Deep
   pages skip the heap, and page 1 cannot be planned as a backward walk of the whole table that
   filters row by row (what PostgreSQL picks when the newest rows rarely match the filter).
+
+A view may return a ``core.compiled_pages.KeyedQuerySet`` instead of a queryset (the audit trail
+does): each of its pages is then compiled once per process and its count's cache key kept beside
+it, so a repeated page costs its one statement and no ORM work.
 """
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -23,6 +28,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
+
+from core.compiled_pages import KeyedQuerySet, compiled_page
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 50
@@ -40,23 +47,38 @@ def _cache_call(method: str, *args: Any) -> Any:
         return None
 
 
-def _count(queryset: QuerySet, *, offset: int, page_length: int, page_size: int) -> int:
-    if 0 < page_length < page_size or (offset == 0 and page_length == 0):
-        return offset + page_length  # this is the last page: the count is exact and free
+def _count_key(queryset: QuerySet) -> str | None:
+    """The cache key of the queryset's count; None when its filters can match nothing."""
     try:
         # SQL and parameters apart: str(query) inlines values unquoted, so two filters could collide.
         statement = repr(queryset.query.sql_with_params())
-        key = "count:" + hashlib.sha256(statement.encode()).hexdigest()
     except EmptyResultSet:
+        return None
+    return "count:" + hashlib.sha256(statement.encode()).hexdigest()
+
+
+def _count(
+    *,
+    key: Callable[[], str | None],
+    queryset: Callable[[], QuerySet],
+    offset: int,
+    page_length: int,
+    page_size: int,
+) -> int:
+    if 0 < page_length < page_size or (offset == 0 and page_length == 0):
+        return offset + page_length  # this is the last page: the count is exact and free
+    cache_key = key()
+    if cache_key is None:
         return 0
-    cached = _cache_call("get", key)
+    cached = _cache_call("get", cache_key)
     if cached is not None:  # only counts above COUNT_EXACT_UP_TO are ever cached
         return max(cached, offset + page_length)  # never fewer than the rows this page shows
-    capped = queryset[: COUNT_EXACT_UP_TO + 1].count()
+    counted = queryset()
+    capped = counted[: COUNT_EXACT_UP_TO + 1].count()
     if capped <= COUNT_EXACT_UP_TO:
         return capped
-    exact = queryset.count()
-    _cache_call("set", key, exact, COUNT_CACHE_SECONDS)
+    exact = counted.count()
+    _cache_call("set", cache_key, exact, COUNT_CACHE_SECONDS)
     return exact
 
 
@@ -74,13 +96,13 @@ def _unique_order_field(queryset: QuerySet) -> str | None:
     return name if (field.unique or field.primary_key) else None
 
 
-def _page(queryset: QuerySet, offset: int, size: int) -> list:
+def _page_queryset(queryset: QuerySet, offset: int, size: int) -> QuerySet:
     key_field = _unique_order_field(queryset)
     if key_field is None:
-        return list(queryset[offset : offset + size])
+        return queryset[offset : offset + size]
     # One statement: the page's keys in a subquery, then its rows by key.
     keys = queryset.values_list(key_field, flat=True)[offset : offset + size]
-    return list(queryset.filter(**{f"{key_field}__in": keys}))
+    return queryset.filter(**{f"{key_field}__in": keys})
 
 
 class PagePagination(PaginationBase):
@@ -97,14 +119,32 @@ class PagePagination(PaginationBase):
     def paginate_queryset(
         self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any
     ) -> dict:
-        offset = (pagination.page - 1) * pagination.page_size
-        if isinstance(queryset, QuerySet):
-            items = _page(queryset, offset, pagination.page_size)
+        offset, size = (pagination.page - 1) * pagination.page_size, pagination.page_size
+        if isinstance(queryset, KeyedQuerySet):
+            page, count_key = compiled_page(
+                (queryset.key, offset, size),
+                page=lambda: _page_queryset(queryset.build(), offset, size),
+                extra=lambda: _count_key(queryset.build()),
+            )
+            items = page.rows()
             count = _count(
-                queryset, offset=offset, page_length=len(items), page_size=pagination.page_size
+                key=lambda: count_key,
+                queryset=queryset.build,
+                offset=offset,
+                page_length=len(items),
+                page_size=size,
+            )
+        elif isinstance(queryset, QuerySet):
+            items = list(_page_queryset(queryset, offset, size))
+            count = _count(
+                key=lambda: _count_key(queryset),
+                queryset=lambda: queryset,
+                offset=offset,
+                page_length=len(items),
+                page_size=size,
             )
         else:
-            items, count = list(queryset[offset : offset + pagination.page_size]), len(queryset)
+            items, count = list(queryset[offset : offset + size]), len(queryset)
         return {
             "items": items,
             "count": count,
