@@ -89,8 +89,3 @@ def _compile(queryset: QuerySet) -> CompiledPage:
         )
     return CompiledPage(model=model, using=using, sql=sql, params=tuple(params))
 
-
-def compiled_pages_clear() -> None:
-    """Forget every statement (tests; a schema change restarts the processes anyway)."""
-    with _pages_lock:
-        _pages.clear()
