@@ -43,9 +43,12 @@ def _head_locked() -> tuple[int, str]:
     with connection.cursor() as cursor:
         cursor.execute(lock)
         row = cursor.fetchone()
-    if row is None:  # a database flushed by tests (or by hand) lost the row migration 0002 made
-        AuditChainHead.objects.get_or_create(pk=1)
-        return _head_locked()
+        if row is None:  # a database flushed by tests (or by hand) lost the row migration 0002 made
+            AuditChainHead.objects.get_or_create(pk=1)
+            cursor.execute(lock)
+            row = cursor.fetchone()
+    if row is None:
+        raise AuditChainHead.DoesNotExist("the audit chain head row is missing")
     return row[0], row[1]
 
 

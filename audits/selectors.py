@@ -13,11 +13,20 @@ from core.permissions import is_staff_member
 EXPORT_BATCH = 1000
 
 
+ALL_EVENTS = "all"
+
+
+def _visibility_scope(actor) -> str:
+    """Whose events the actor sees: ``ALL_EVENTS``, or the id of the one user they caused."""
+    return ALL_EVENTS if is_staff_member(actor) else str(actor.pk)
+
+
 def audit_event_visible(*, actor) -> QuerySet[AuditEvent]:
     """Staff and admins review the whole trail; everyone else sees what they did themselves."""
     events = AuditEvent.objects.all()
-    if not is_staff_member(actor):
-        events = events.filter(actor_user_id=str(actor.pk))
+    scope = _visibility_scope(actor)
+    if scope != ALL_EVENTS:
+        events = events.filter(actor_user_id=scope)
     return events
 
 
@@ -62,9 +71,8 @@ def audit_event_list(
 def audit_event_listing(*, actor, **filters) -> KeyedQuerySet:
     """``audit_event_list`` for the paginator, keyed by what its SQL is built from: whose events
     the caller sees (``audit_event_visible``) and the filters. Each page compiles once a process."""
-    scope = "all" if is_staff_member(actor) else str(actor.pk)
     return KeyedQuerySet(
-        key=("audits.audit_event_list", scope, *sorted(filters.items())),
+        key=("audits.audit_event_list", _visibility_scope(actor), *sorted(filters.items())),
         build=partial(audit_event_list, actor=actor, **filters),
     )
 

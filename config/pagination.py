@@ -117,7 +117,11 @@ class PagePagination(PaginationBase):
         page_size: int
 
     def paginate_queryset(
-        self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any
+        self,
+        queryset: QuerySet | KeyedQuerySet,
+        pagination: Input,
+        request: HttpRequest,
+        **params: Any,
     ) -> dict:
         offset, size = (pagination.page - 1) * pagination.page_size, pagination.page_size
         if isinstance(queryset, KeyedQuerySet):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import connections
 from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable
 
 from core.rows import model_from_row
 
@@ -75,6 +76,11 @@ def compiled_page[T](
 
 def _compile(queryset: QuerySet) -> CompiledPage:
     model, using = queryset.model, queryset.db
+    if queryset._iterable_class is not ModelIterable or queryset._prefetch_related_lookups:
+        raise ImproperlyConfigured(
+            f"a KeyedQuerySet of {model.__name__} must yield model instances, with nothing "
+            "prefetched (no values(), values_list() or prefetch_related())"
+        )
     compiler = queryset.query.get_compiler(using=using)
     try:
         sql, params = compiler.as_sql()
@@ -88,4 +94,3 @@ def _compile(queryset: QuerySet) -> CompiledPage:
             "(no select_related, annotations, only() or defer())"
         )
     return CompiledPage(model=model, using=using, sql=sql, params=tuple(params))
-

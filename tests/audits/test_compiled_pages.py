@@ -10,6 +10,7 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from audits.models import AuditEvent
+from config.pagination import PagePagination
 from core.compiled_pages import KeyedQuerySet, compiled_page
 from tests.audits.helpers import record_as
 from tests.support.factories import StaffFactory, UserFactory
@@ -86,7 +87,26 @@ def test_a_filter_that_matches_nothing_is_an_empty_page(client, bearer):
         assert (body["items"], body["count"]) == ([], 0)
 
 
-def test_a_statement_must_select_exactly_the_models_columns():
-    keyed = KeyedQuerySet(key="test", build=lambda: AuditEvent.objects.only("action"))
-    with pytest.raises(ImproperlyConfigured, match="exactly its concrete columns"):
-        compiled_page(("only", 0, 20), page=keyed.build, extra=lambda: None)
+def test_a_filter_the_database_never_sees_is_an_empty_page_counted_zero():
+    paginator = PagePagination()
+    keyed = KeyedQuerySet(
+        key=("test.none",), build=lambda: AuditEvent.objects.filter(pk__in=[]).order_by("-sequence")
+    )
+    for page in (1, 2, 1):  # page 2 asks for the count
+        body = paginator.paginate_queryset(
+            keyed, pagination=PagePagination.Input(page=page, page_size=20), request=None
+        )
+        assert (body["items"], body["count"]) == ([], 0)
+
+
+@pytest.mark.parametrize(
+    ("build", "refusal"),
+    [
+        (lambda: AuditEvent.objects.only("action"), "exactly its concrete columns"),
+        (lambda: AuditEvent.objects.values(), "must yield model instances"),
+        (lambda: AuditEvent.objects.prefetch_related("details"), "nothing prefetched"),
+    ],
+)
+def test_a_statement_must_select_exactly_the_models_columns(build, refusal):
+    with pytest.raises(ImproperlyConfigured, match=refusal):
+        compiled_page(("refused", refusal), page=build, extra=lambda: None)

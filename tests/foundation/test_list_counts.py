@@ -1,7 +1,8 @@
 """The count of every list: exact and fresh for small lists, exact then cached for big ones.
 
-Shown through GET /audits (any list behaves the same: they share config.pagination), with the
-threshold lowered from 1,000 to 5 so a big list is a few rows.
+Shown through GET /audits, whose pages are compiled once (core.compiled_pages), and through
+GET /users, a plain queryset: every list shares config.pagination. The threshold is lowered from
+1,000 to 5 so a big list is a few rows.
 """
 
 import pytest
@@ -9,7 +10,7 @@ from django.core.cache import cache
 
 from config import pagination
 from tests.audits.helpers import record_system
-from tests.support.factories import StaffFactory
+from tests.support.factories import AdminFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +99,23 @@ def test_a_cached_count_never_shows_fewer_rows_than_the_page_holds(
 
     assert len(body["items"]) == 2
     assert body["count"] >= 10  # at least the rows up to the end of this page
+
+
+def test_a_plain_queryset_list_counts_exactly_then_serves_the_cached_count(
+    client, bearer, big_list_above
+):
+    headers = bearer(AdminFactory(full_name="Ada Admin"))
+    UserFactory.create_batch(8, full_name="Counted Person")
+
+    def users(query: str) -> dict:
+        response = client.get(f"/api/v1/users?q=counted&{query}", **headers)
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    assert users("page_size=2")["count"] == 8
+    UserFactory.create_batch(2, full_name="Counted Later")
+    assert users("page_size=2")["count"] == 8  # cached, up to COUNT_CACHE_SECONDS old
+
+    cache.clear()  # the cache entry expiring
+    assert users("page_size=2")["count"] == 10
+    assert users("page_size=2&role=staff")["count"] == 0  # another filter, its own count
