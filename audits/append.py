@@ -9,16 +9,26 @@ normalises and digests the details first). Under the lock:
 2. the event is sealed (microseconds of Python);
 3. it is inserted and the head moved to it (sequence and HMAC), in one statement on PostgreSQL;
 4. COMMIT, by the caller's outermost transaction (the append joins it without a savepoint).
+
+An append made outside any transaction (``POST /audits``, a sign-in) joins its process's group
+commit instead (``audits/group_commit.py``): the events queued while a batch was being written
+are sealed in order and written by one lock, one statement and one COMMIT.
 """
 
 from functools import cache
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from audits import chain
+from audits.group_commit import GroupCommit
 from audits.models import AuditChainHead, AuditEvent
+
+# One transaction's worth of events: short enough to keep the head's hold brief, long enough
+# that a full server's queue (two workers' threads) drains in one or two batches.
+BATCH_MAX = 64
 
 
 @cache
@@ -54,31 +64,61 @@ def _head_locked() -> tuple[int, str]:
 
 
 def event_append(event: AuditEvent) -> None:
-    """Give ``event`` the next sequence and its seal, and write it, in the caller's transaction
-    (or a new one): the head never moves without its event."""
+    """Give ``event`` the next sequence and its seal, and write it: in the caller's transaction if
+    there is one (the head never moves without its event), else in the process's group commit.
+    Either way it is committed when this returns, or it raised and nothing of it was written."""
+    if connection.in_atomic_block:
+        events_append([event])
+    else:
+        # Bounded like the database's own lock wait: a queue that long means the head is stuck.
+        _group_commit.submit(event, wait_timeout=settings.DB_LOCK_TIMEOUT or None)
+
+
+def events_append(events: list[AuditEvent]) -> None:
+    """Seal ``events`` in order after the head and write them in one transaction (the caller's,
+    or a new one)."""
     with transaction.atomic(savepoint=False):
         sequence, previous_hmac = _head_locked()
-        event.sequence = sequence + 1
-        event.hmac = chain.seal(previous_hmac=previous_hmac, event=event)
         # Stamped under the lock, so recorded_at rises with sequence (prune cuts by time).
-        event.recorded_at = timezone.now()
-        _insert_and_move_head(event)
+        now = timezone.now()
+        for event in events:
+            sequence += 1
+            event.sequence, event.recorded_at = sequence, now
+            event.hmac = previous_hmac = chain.seal(previous_hmac=previous_hmac, event=event)
+        _insert_and_move_head(events)
 
 
-def _insert_and_move_head(event: AuditEvent) -> None:
-    """The event's INSERT, as the ORM's ``save(force_insert=True)`` writes it, and the head's move:
-    on PostgreSQL one statement (the move in a CTE), one round trip less under the lock; SQLite,
-    which has no data-modifying CTE, runs the two in turn. Nothing listens to AuditEvent's save
-    signals: this function is the only writer of events."""
-    query = InsertQuery(AuditEvent)
-    query.insert_values(AuditEvent._meta.local_concrete_fields, [event])
-    [(insert, insert_params)] = query.get_compiler(connection=connection).as_sql()
+def _refused_row(error: BaseException) -> bool:
+    """An integrity or data error is about a row; an operational one (outage, timeout) is not."""
+    return isinstance(error, DatabaseError) and not isinstance(
+        error, (OperationalError, InterfaceError)
+    )
+
+
+_group_commit = GroupCommit(events_append, batch_max=BATCH_MAX, one_item_at_fault=_refused_row)
+
+
+def _insert_and_move_head(events: list[AuditEvent]) -> None:
+    """The events' INSERT, as the ORM's ``bulk_create`` writes it, and the head's move to the
+    last of them: on PostgreSQL one statement (the move in a CTE), one round trip less under the
+    lock; SQLite, which has no data-modifying CTE, runs the two in turn. Nothing listens to
+    AuditEvent's save signals: this module is the only writer of events."""
+    fields = AuditEvent._meta.local_concrete_fields
+    size = max(1, connection.ops.bulk_batch_size(fields, events))  # SQLite caps the parameters
+    inserts = []
+    for start in range(0, len(events), size):
+        query = InsertQuery(AuditEvent)
+        query.insert_values(fields, events[start : start + size])
+        inserts += query.get_compiler(connection=connection).as_sql()
     _, move = _head_statements()
-    move_params = [event.sequence, event.hmac]
+    move_params = [events[-1].sequence, events[-1].hmac]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # a CTE may write there
+        if connection.vendor == "postgresql" and len(inserts) == 1:  # a CTE may write there
+            [(insert, insert_params)] = inserts
             cursor.execute(f"WITH moved AS ({move}) {insert}", [*move_params, *insert_params])
         else:
-            cursor.execute(insert, insert_params)
+            for insert, insert_params in inserts:
+                cursor.execute(insert, insert_params)
             cursor.execute(move, move_params)
-    event._state.adding, event._state.db = False, connection.alias
+    for event in events:
+        event._state.adding, event._state.db = False, connection.alias
