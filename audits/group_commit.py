@@ -15,6 +15,7 @@ roll back with the change it describes, so it is written there (``event_append``
 
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ class GroupCommitTimeout(DomainError):
 @dataclass(eq=False)
 class _Slot:
     item: Any
+    queued_at: float = field(default_factory=time.monotonic)
     done: threading.Event = field(default_factory=threading.Event)
     leads: bool = False  # it writes the next batch (its own item first)
     taken: bool = False  # in a batch being written: its outcome is coming, it may not withdraw
@@ -39,12 +41,13 @@ class _Slot:
 
 
 class GroupCommit:
-    """Writes items in batches of up to ``batch_max`` with ``write_batch``, one batch at a time
-    per process, in arrival order."""
+    """Writes items in batches of up to ``batch_max`` with ``write_batch(items, waited=...)``, one
+    batch at a time per process, in arrival order; ``waited`` is how long the oldest item has
+    been queued, so the writer can keep its own waits within what that item has left."""
 
     def __init__(
         self,
-        write_batch: Callable[[list], None],
+        write_batch: Callable[..., None],
         *,
         batch_max: int,
         one_item_at_fault: Callable[[BaseException], bool],
@@ -105,11 +108,12 @@ class GroupCommit:
             batch = [self._queue.popleft() for _ in range(min(self._batch_max, len(self._queue)))]
             for slot in batch:
                 slot.taken = True
+        waited = time.monotonic() - batch[0].queued_at
         try:
-            self._write_batch([slot.item for slot in batch])
+            self._write_batch([slot.item for slot in batch], waited=waited)
         except BaseException as error:  # every waiter must hear of it, whatever it is
             if len(batch) > 1 and self._one_item_at_fault(error):
-                self._write_each(batch)
+                self._write_each(batch, waited=waited)
             else:
                 for slot in batch:
                     slot.error = error
@@ -125,9 +129,9 @@ class GroupCommit:
             if following is not None:
                 following.done.set()
 
-    def _write_each(self, batch: list[_Slot]) -> None:
+    def _write_each(self, batch: list[_Slot], *, waited: float) -> None:
         for slot in batch:
             try:
-                self._write_batch([slot.item])
+                self._write_batch([slot.item], waited=waited)
             except BaseException as error:
                 slot.error = error

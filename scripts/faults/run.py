@@ -111,8 +111,11 @@ class Suite:
         self.control.stop()
 
     def final_checks(self) -> list[tuple]:
+        # Writers create API keys (name) or record events (entity_id), each named load-<hex>.
         names = self.postgres.psql(
-            "SELECT name FROM accounts_apikey WHERE name LIKE 'load-%'", DB_NAME
+            "SELECT name FROM accounts_apikey WHERE name LIKE 'load-%' UNION ALL "
+            "SELECT entity_id FROM audits_auditevent WHERE action = 'load.recorded'",
+            DB_NAME,
         ).split()
         created = {s.ref for s in self.writes if s.status == 201}
         unknown = {s.ref for s in self.writes if s.status == 0}  # no answer: either way is fine

@@ -83,8 +83,10 @@ def llm_upstream_outage(suite) -> tuple[dict, list]:
     time.sleep(OUTAGE_DROP_S)
     suite.llm.stop()
     time.sleep(OUTAGE_STOPPED_S)
-    suite.llm.start()
+    # The outage ends when the restart begins: the server answers before start() returns, and a
+    # probe in that window is not an outage answer.
     recovered, recovered_at = time.monotonic(), time.time()
+    suite.llm.start()
     time.sleep(3)
     samples = submitter.stop()
     outage_ids = _ids(samples)

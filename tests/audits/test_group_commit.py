@@ -31,7 +31,8 @@ class _Recorder:
         self.release = threading.Event()
         self.fail_with: BaseException | None = None
 
-    def __call__(self, items: list) -> None:
+    def __call__(self, items: list, *, waited: float) -> None:
+        assert waited >= 0
         first = not self.batches
         self.batches.append(list(items))
         if first:
@@ -273,3 +274,29 @@ def test_a_batch_cancelled_in_the_database_fails_alone_and_the_queue_is_written(
     assert (responses["a"].status_code, responses["b"].status_code) == (201, 201)
     assert sorted(AuditEvent.objects.values_list("entity_id", "sequence")) == [("a", 1), ("b", 2)]
     assert chain_verify().ok
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@override_settings(DB_LOCK_TIMEOUT=1.5)
+def test_time_spent_queued_counts_against_the_lock_wait_of_the_batch(user, bearer):
+    """Queued behind a batch stuck on the head, then given the turn: the event gives up within
+    one DB_LOCK_TIMEOUT of arriving, not a queue wait plus a whole lock wait."""
+    responses: dict = {}
+    head = _HeadHeld()
+
+    threads = _post_behind_the_held_head(bearer(user), ["queued"], responses)
+    queued_at = time.monotonic()
+    time.sleep(0.6)
+    [leader_pid] = _lock_waiters()
+    with connection.cursor() as cursor:  # the stuck batch ahead fails; the queued one leads
+        cursor.execute("SELECT pg_cancel_backend(%s)", [leader_pid])
+    threads[1].join(10)
+    answered_after = time.monotonic() - queued_at
+    head.release()
+    _join(threads)
+
+    assert responses["queued"].status_code == 503
+    assert responses["queued"].json()["error"]["code"] == "database_timeout"
+    assert 1.0 < answered_after < 1.5 + 0.4  # ~1.5 s in all, not 0.6 s + a fresh 1.5 s
+    assert not AuditEvent.objects.exists()
