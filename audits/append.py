@@ -20,7 +20,6 @@ from functools import cache
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models.sql import InsertQuery
-from django.utils import timezone
 
 from audits import chain
 from audits.group_commit import GroupCommit
@@ -70,15 +69,23 @@ def event_append(event: AuditEvent) -> None:
     """Give ``event`` the next sequence and its seal, and write it: in the caller's transaction if
     there is one (the head never moves without its event), else in the process's group commit.
     Either way it is committed when this returns, or it raised and nothing of it was written."""
-    if connection.in_atomic_block:
+    # A connection not in autocommit mode (set_autocommit(False)) is a transaction too.
+    if connection.in_atomic_block or not connection.get_autocommit():
         events_append([event])
     else:
         # Connected before queueing, as an append alone would be: whoever is handed the turn
         # then writes at once, and never waits for a pooled connection that a queued appender
         # is holding idle (more threads than the pool's size would otherwise stall the queue).
         connection.ensure_connection()
-        # Bounded like the database's own lock wait: a queue that long means the head is stuck.
-        _group_commit.submit(event, wait_timeout=settings.DB_LOCK_TIMEOUT or None)
+        _group_commit.submit(event, wait_timeout=_queue_wait_limit())
+
+
+def _queue_wait_limit() -> float:
+    """As long as an append alone would wait for the head: PostgreSQL's lock timeout (or its
+    statement timeout if that is off), SQLite's busy timeout. A queue that long is a stuck head."""
+    if connection.vendor == "postgresql":
+        return settings.DB_LOCK_TIMEOUT or settings.DB_STATEMENT_TIMEOUT or 60.0
+    return float(connection.settings_dict["OPTIONS"].get("timeout", 5.0))
 
 
 def events_append(events: list[AuditEvent]) -> None:
@@ -86,12 +93,12 @@ def events_append(events: list[AuditEvent]) -> None:
     or a new one)."""
     with transaction.atomic(savepoint=False):
         sequence, previous_hmac = _head_locked()
-        # Stamped under the lock, so recorded_at rises with sequence (prune cuts by time).
-        now = timezone.now()
         for event in events:
             sequence += 1
-            event.sequence, event.recorded_at = sequence, now
+            event.sequence = sequence
             event.hmac = previous_hmac = chain.seal(previous_hmac=previous_hmac, event=event)
+        # recorded_at (auto_now_add) is stamped row by row as the INSERT is compiled, under the
+        # lock, so it rises with sequence (prune cuts by time).
         _insert_and_move_head(events)
 
 

@@ -16,6 +16,7 @@ roll back with the change it describes, so it is written there (``event_append``
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,10 +30,18 @@ class GroupCommitTimeout(DomainError):
 
     status, code = 503, "database_timeout"
 
+    def __init__(self) -> None:
+        # The same answer as the database's own lock timeout (config/errors.py).
+        super().__init__(
+            "The database took too long to answer; try again shortly.",
+            headers={"Retry-After": "2"},
+        )
+
 
 @dataclass(eq=False)
 class _Slot:
     item: Any
+    deadline: float  # time.monotonic() after which no batch may take it
     queued_at: float = field(default_factory=time.monotonic)
     done: threading.Event = field(default_factory=threading.Event)
     leads: bool = False  # it writes the next batch (its own item first)
@@ -60,7 +69,8 @@ class GroupCommit:
         self._one_item_at_fault = one_item_at_fault
         self._reset()
         # A forked worker starts with an empty queue, whatever its parent was doing.
-        os.register_at_fork(after_in_child=self._reset)
+        alive = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: (commit := alive()) and commit._reset())
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
@@ -72,66 +82,87 @@ class GroupCommit:
         with self._lock:
             return len(self._queue)
 
-    def submit(self, item: Any, *, wait_timeout: float | None) -> None:
+    def submit(self, item: Any, *, wait_timeout: float) -> None:
         """Return once ``item`` is committed; raise what its batch raised if it failed, or
         ``GroupCommitTimeout`` (nothing written) if no batch took it within ``wait_timeout``."""
-        slot = _Slot(item)
+        slot = _Slot(item, deadline=time.monotonic() + wait_timeout)
         with self._lock:
             self._queue.append(slot)
             if not self._writing:
                 self._writing = slot.leads = True
-        if not slot.leads:
-            self._wait(slot, wait_timeout)
+        try:
+            if not slot.leads:
+                self._wait(slot, wait_timeout)
+        except BaseException:  # timed out or interrupted while queued: leave the queue sound
+            self._withdraw(slot)
+            raise
         if slot.leads:
             self._lead()
         if slot.error is not None:
             # The same exception object in every waiter of the batch, as concurrent.futures does.
             raise slot.error
 
-    def _wait(self, slot: _Slot, wait_timeout: float | None) -> None:
-        if slot.done.wait(wait_timeout):
-            return
+    def _wait(self, slot: _Slot, wait_timeout: float) -> None:
+        if not slot.done.wait(wait_timeout):
+            with self._lock:
+                if not (slot.taken or slot.leads):
+                    raise GroupCommitTimeout()
+            # Taken into a batch, or just handed the turn: its outcome comes within the
+            # database's own statement and lock timeouts.
+            slot.done.wait()
+
+    def _withdraw(self, slot: _Slot) -> None:
+        """A slot leaving before any batch took it: out of the queue, and if it had just been
+        handed the turn, the turn goes on to the next."""
         with self._lock:
-            if not (slot.taken or slot.leads):
-                self._queue.remove(slot)
-                # The same answer as the database's own lock timeout (config/errors.py).
-                raise GroupCommitTimeout(
-                    "The database took too long to answer; try again shortly.",
-                    headers={"Retry-After": "2"},
-                )
-        # Taken into a batch, or just handed the turn: its outcome comes within the database's
-        # own statement and lock timeouts.
-        slot.done.wait()
+            if slot.taken or slot not in self._queue:
+                return
+            self._queue.remove(slot)
+            following = self._hand_on() if slot.leads else None
+        if following is not None:
+            following.done.set()
+
+    def _hand_on(self) -> "_Slot | None":
+        """Under the lock: the oldest queued slot gets the turn, or nobody is writing."""
+        following = self._queue[0] if self._queue else None
+        if following is not None:
+            following.leads = True
+        else:
+            self._writing = False
+        return following
 
     def _lead(self) -> None:
+        now, batch, expired = time.monotonic(), [], []
         with self._lock:
-            batch = [self._queue.popleft() for _ in range(min(self._batch_max, len(self._queue)))]
+            while self._queue and len(batch) < self._batch_max:
+                slot = self._queue.popleft()
+                # One whose wait ran out as it was reached gives up, as it would have alone,
+                # rather than spending the others' lock wait on what it has left.
+                (expired if slot.deadline <= now else batch).append(slot)
             for slot in batch:
                 slot.taken = True
-        waited = time.monotonic() - batch[0].queued_at
+        for slot in expired:
+            slot.error = GroupCommitTimeout()
         try:
-            self._write_batch([slot.item for slot in batch], waited=waited)
+            if batch:
+                self._write_batch([slot.item for slot in batch], waited=now - batch[0].queued_at)
         except BaseException as error:  # every waiter must hear of it, whatever it is
             if len(batch) > 1 and self._one_item_at_fault(error):
-                self._write_each(batch, waited=waited)
+                self._write_each(batch)
             else:
                 for slot in batch:
                     slot.error = error
         finally:
             with self._lock:
-                following = self._queue[0] if self._queue else None
-                if following is not None:
-                    following.leads = True
-                else:
-                    self._writing = False
-            for slot in batch:
+                following = self._hand_on()
+            for slot in batch + expired:
                 slot.done.set()
             if following is not None:
                 following.done.set()
 
-    def _write_each(self, batch: list[_Slot], *, waited: float) -> None:
+    def _write_each(self, batch: list[_Slot]) -> None:
         for slot in batch:
             try:
-                self._write_batch([slot.item], waited=waited)
+                self._write_batch([slot.item], waited=time.monotonic() - slot.queued_at)
             except BaseException as error:
                 slot.error = error
