@@ -26,7 +26,7 @@ from audits.group_commit import GroupCommit
 from audits.models import AuditChainHead, AuditEvent
 
 # One transaction's worth of events: short enough to keep the head's hold brief, long enough
-# that a full server's queue (two workers' threads) drains in one or two batches.
+# that a process's whole queue (at most one event per server thread) drains in one batch.
 BATCH_MAX = 64
 # A queue wait shorter than this leaves the batch's lock waits their full budget (no extra
 # statement in the common case).
