@@ -22,20 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.errors import DomainError
+from core.errors import DatabaseTimeout
 
 
-class GroupCommitTimeout(DomainError):
-    """Waited longer than the database would wait for the chain head's lock; nothing was written."""
-
-    status, code = 503, "database_timeout"
-
-    def __init__(self) -> None:
-        # The same answer as the database's own lock timeout (config/errors.py).
-        super().__init__(
-            "The database took too long to answer; try again shortly.",
-            headers={"Retry-After": "2"},
-        )
+class GroupCommitTimeout(DatabaseTimeout):
+    """Queued longer than the database would wait for the chain head's lock; nothing was written.
+    The client's answer is the database's own lock timeout's."""
 
 
 @dataclass(eq=False)

@@ -22,13 +22,11 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 
 from config.postgres.breaker import DatabaseCircuitOpen, retry_after_header
 from core import context
-from core.errors import DomainError
+from core.errors import DatabaseTimeout, DomainError
 
 logger = structlog.get_logger("parecer.errors")
 
 RETRY_AFTER_OUTAGE = "5"
-# A timed-out statement or lock wait: the contention is usually gone by then.
-RETRY_AFTER_TIMEOUT = "2"
 
 CODE_BY_STATUS = {
     400: "bad_request",
@@ -149,12 +147,7 @@ def _http_error(exc: HttpError) -> JsonResponse:
 
 def _database_timeout(exc: BaseException) -> JsonResponse:
     logger.warning("database_timeout", sqlstate=exc.__cause__.sqlstate)
-    return error_response(
-        status=503,
-        code="database_timeout",
-        message="The database took too long to answer; try again shortly.",
-        headers={"Retry-After": RETRY_AFTER_TIMEOUT},
-    )
+    return _domain_error(DatabaseTimeout())
 
 
 def _database_outage(exc: BaseException) -> JsonResponse:

@@ -63,6 +63,19 @@ class ServiceUnavailable(DomainError):
     status, code = 503, "service_unavailable"
 
 
+class DatabaseTimeout(DomainError):
+    """A statement or lock wait that ran out (PostgreSQL's, or one bounded like it): nothing of
+    the request's transaction was written, and the contention is usually gone by the retry."""
+
+    status, code = 503, "database_timeout"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database took too long to answer; try again shortly.",
+            headers={"Retry-After": "2"},
+        )
+
+
 class ErrorBody(Schema):
     code: str
     message: str
