@@ -1,5 +1,6 @@
 """Liveness and readiness: ``/health/live`` does no I/O; ``/health`` checks what requests need."""
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -81,32 +82,72 @@ def _reports() -> dict:
         return {"tasks": {"error": type(exc).__name__}}
 
 
-_llm_probe: tuple[float, str] = (0.0, "")
+_LLM_DETAILS = {"not_configured": "OPENAI_API_KEY is not set"}
 
 
-def _llm_report() -> dict:
-    """The LLM as ``ok``, ``down`` or ``not_configured``: reported, never failing readiness.
+class _LLMProbe:
+    """The LLM's status as ``ok``, ``down`` or ``not_configured``, for /health's operators.
 
-    Analyses wait and retry through an LLM outage, so it must not take the API out of rotation;
-    the probe (GET /models) is remembered for ``HEALTH_LLM_PROBE_TTL`` (30 s) so health checks
-    don't hammer the provider.
+    A probe (GET /models, bounded by its own 2 s timeout) runs at most once per
+    ``HEALTH_LLM_PROBE_TTL`` per process, in a thread of its own: the health checks of a busy
+    server share one probe instead of hammering the provider, and an answer waits for it at most
+    ``HEALTH_LLM_PROBE_WAIT``. A probe still running then (a provider that hangs, the SDK's first
+    import) leaves the answer with the last status known (``unknown`` before the first) and
+    ``stale: true``; the probe's result serves the next one.
     """
-    global _llm_probe
-    started = time.perf_counter()
-    if not settings.OPENAI_API_KEY:  # what llm.llm_configured() says, without importing the SDK
-        status = "not_configured"
-    elif time.monotonic() < _llm_probe[0]:
-        status = _llm_probe[1]
-    else:
-        from analyses import llm
 
-        status = llm.llm_status()
-        _llm_probe = (time.monotonic() + settings.HEALTH_LLM_PROBE_TTL, status)
-    return {
-        "status": status,
-        "detail": "OPENAI_API_KEY is not set" if status == "not_configured" else "",
-        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
-    }
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._status, self._fresh_until = "", 0.0
+        self._running: threading.Event | None = None
+
+    def report(self) -> dict:
+        started = time.perf_counter()
+        if not settings.OPENAI_API_KEY:  # what llm.llm_configured() says, without importing the SDK
+            status, stale = "not_configured", False
+        else:
+            status, stale = self._status_within(settings.HEALTH_LLM_PROBE_WAIT)
+        return {
+            "status": status,
+            "stale": stale,
+            "detail": _LLM_DETAILS.get(status, "") if not stale else "the probe is still running",
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+
+    def forget(self) -> None:
+        """The next report probes again (a probe still running is left to finish unheard)."""
+        with self._lock:
+            self._status, self._fresh_until, self._running = "", 0.0, None
+
+    def _status_within(self, wait: float) -> tuple[str, bool]:
+        with self._lock:
+            if time.monotonic() < self._fresh_until:
+                return self._status, False
+            done = self._running
+            if done is None:
+                done = self._running = threading.Event()
+                threading.Thread(
+                    target=self._probe, args=(done,), name="health-llm-probe", daemon=True
+                ).start()
+        fresh = done.wait(wait)
+        with self._lock:
+            return self._status or "unknown", not fresh
+
+    def _probe(self, done: threading.Event) -> None:
+        status = "down"
+        try:
+            from analyses import llm
+
+            status = llm.llm_status()  # anything but an answer from the server is "down"
+        finally:
+            with self._lock:
+                if self._running is done:  # not forgotten meanwhile
+                    self._status, self._running = status, None
+                    self._fresh_until = time.monotonic() + settings.HEALTH_LLM_PROBE_TTL
+            done.set()
+
+
+llm_probe = _LLMProbe()
 
 
 def live(request: HttpRequest) -> JsonResponse:
@@ -145,7 +186,7 @@ def ready(request: HttpRequest) -> JsonResponse:
     if not operator:
         body = {"status": body["status"]}  # internals only for operators (the metrics token)
     else:
-        results["llm"] = _llm_report()
+        results["llm"] = llm_probe.report()
         if "database" not in failing:
             body["reports"] = _reports()
     response = JsonResponse(body, status=503 if failing else 200)

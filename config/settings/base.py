@@ -402,6 +402,8 @@ HOUSEKEEPING_INTERVAL = env.int("HOUSEKEEPING_INTERVAL", default=3600)
 HEALTH_TASK_BACKLOG_MAX = env.int("HEALTH_TASK_BACKLOG_MAX", default=1000)
 # /health remembers the LLM probe (GET /models) this long per process, so probes spare the provider.
 HEALTH_LLM_PROBE_TTL = env.float("HEALTH_LLM_PROBE_TTL", default=30.0)
+# ...and waits for a probe at most this long: a hanging provider never slows /health down.
+HEALTH_LLM_PROBE_WAIT = env.float("HEALTH_LLM_PROBE_WAIT", default=1.0)
 # A running task's lease (core.leases): renewed every third of it; a task whose worker stopped
 # renewing is re-queued by the reaper (every TASK_REAPER_INTERVAL s), failed after
 # TASK_MAX_ATTEMPTS claims.

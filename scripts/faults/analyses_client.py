@@ -111,11 +111,11 @@ class Submitter:
 
 class HealthWatch:
     """``GET /health`` as an operator (the metrics token shows each check) every ``pause`` s:
-    (started, seconds, HTTP status, the LLM's reported status)."""
+    (started, seconds, HTTP status, the LLM's reported status, each check's latency in ms)."""
 
     def __init__(self, suite, *, pause: float = 0.25) -> None:
         self.token, self.pause = suite.env["METRICS_TOKEN"], pause
-        self.answers: list[tuple[float, float, int, str]] = []
+        self.answers: list[tuple[float, float, int, str, dict]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -123,14 +123,14 @@ class HealthWatch:
         self._thread.start()
         return self
 
-    def stop(self) -> list[tuple[float, float, int, str]]:
+    def stop(self) -> list[tuple[float, float, int, str, dict]]:
         self._stop.set()
         self._thread.join(timeout=30)
         return self.answers
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            started, status, llm = time.monotonic(), 0, "no answer"
+            started, status, llm, latencies = time.monotonic(), 0, "no answer", {}
             connection = http.client.HTTPConnection("127.0.0.1", WEB_PORT, timeout=10)
             try:
                 connection.request(
@@ -138,12 +138,14 @@ class HealthWatch:
                 )
                 response = connection.getresponse()
                 status = response.status
-                llm = json.loads(response.read())["checks"]["llm"]["status"]
+                checks = json.loads(response.read())["checks"]
+                llm = checks["llm"]["status"]
+                latencies = {name: check["latency_ms"] for name, check in checks.items()}
             except (OSError, http.client.HTTPException, ValueError, KeyError):
                 pass
             finally:
                 connection.close()
-            self.answers.append((started, time.monotonic() - started, status, llm))
+            self.answers.append((started, time.monotonic() - started, status, llm, latencies))
             self._stop.wait(self.pause)
 
 

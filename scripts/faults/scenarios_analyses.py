@@ -53,7 +53,8 @@ def _health_figures(answers, *, outage: float, recovered: float) -> dict:
         "p50_ms": round(seconds[len(seconds) // 2] * 1000) if seconds else 0,
         "p95_ms": round(seconds[int(0.95 * len(seconds))] * 1000) if seconds else 0,
         "max_ms": round(seconds[-1] * 1000) if seconds else 0,
-        "slowest": [(round(a[0] - outage, 1), round(a[1] * 1000), a[3]) for a in slowest],
+        # (s since the outage began, ms, the LLM's status, each check's ms as the server saw it)
+        "slowest": [(round(a[0] - outage, 1), round(a[1] * 1000), a[3], a[4]) for a in slowest],
         "down_after_s": detected and round(detected, 2),
         "not_down_in_outage": sum(1 for a in settled if a[3] != "down"),
         "ok_again_after_s": round(max(0.0, last_down - recovered), 2),
@@ -133,14 +134,14 @@ def llm_upstream_outage(suite) -> tuple[dict, list]:
             submits["p99_ms"] < SUBMIT_P99_BUDGET_S * 1000,
             {k: submits[k] for k in ("p50_ms", "p99_ms", "max_ms")},
         ),
-        # The probe is remembered HEALTH_LLM_PROBE_TTL and bounded by its own 2 s timeout: no
-        # answer waits longer (the slowest is a process's first probe, importing the SDK).
+        # One probe per process per HEALTH_LLM_PROBE_TTL, in its own thread: an answer waits for
+        # it HEALTH_LLM_PROBE_WAIT (1 s) at most, whatever the provider or the SDK's import does.
         (
             "llm outage: /health stays 200 (the LLM never fails readiness), p95 < 0.5 s, max < 2 s",
             health_figures["statuses"] == [200]
             and health_figures["p95_ms"] < 500
             and health_figures["max_ms"] < 2000,
-            {k: health_figures[k] for k in ("statuses", "p50_ms", "p95_ms", "max_ms")},
+            {k: health_figures[k] for k in ("statuses", "p50_ms", "p95_ms", "max_ms", "slowest")},
         ),
         (
             f"llm outage: /health says the LLM is down within {HEALTH_DETECT_S:g} s, all along",
