@@ -82,9 +82,6 @@ def _reports() -> dict:
         return {"tasks": {"error": type(exc).__name__}}
 
 
-_LLM_DETAILS = {"not_configured": "OPENAI_API_KEY is not set"}
-
-
 class _LLMProbe:
     """The LLM's status as ``ok``, ``down`` or ``not_configured``, for /health's operators.
 
@@ -104,13 +101,14 @@ class _LLMProbe:
     def report(self) -> dict:
         started = time.perf_counter()
         if not settings.OPENAI_API_KEY:  # what llm.llm_configured() says, without importing the SDK
-            status, stale = "not_configured", False
+            status, stale, detail = "not_configured", False, "OPENAI_API_KEY is not set"
         else:
             status, stale = self._status_within(settings.HEALTH_LLM_PROBE_WAIT)
+            detail = "the probe is still running" if stale else ""
         return {
             "status": status,
             "stale": stale,
-            "detail": _LLM_DETAILS.get(status, "") if not stale else "the probe is still running",
+            "detail": detail,
             "latency_ms": round((time.perf_counter() - started) * 1000, 2),
         }
 
