@@ -5,6 +5,7 @@ and fail under CI=true, where a skipped proof is a missing proof.
 """
 
 import os
+import time
 
 import pytest
 from django.conf import settings
@@ -54,6 +55,17 @@ def _clean_cache():
     _cache_clear()
     yield
     _cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _throttle_clock_pinned(monkeypatch):
+    """Every throttle's clock stands still one second into the day, so a test's requests share
+    one window: the windows are the wall clock's minutes and hours, and a test straddling a
+    boundary would start counting again (the 429 it expects would be a 401)."""
+    from core.throttles import ScopedRateThrottle
+
+    pinned = time.time() // 86400 * 86400 + 1
+    monkeypatch.setattr(ScopedRateThrottle, "timer", staticmethod(lambda: pinned))
 
 
 @pytest.fixture
