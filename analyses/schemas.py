@@ -7,7 +7,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 from pydantic import model_validator
 
-from core.schemas import StrictIn, UtcDatetime
+from core.schemas import JsonBool, JsonInt, StrictIn, UtcDatetime
 from prompts.schemas import LABEL_OR_VERSION
 
 MAX_WAIT_SECONDS = 30
@@ -19,12 +19,12 @@ class AnalysisIn(StrictIn):
 
     prompt: str = Field(..., min_length=1, max_length=64, description="The prompt's slug.")
     label: str | None = Field(None, min_length=1, max_length=36)
-    version: int | None = Field(None, ge=1, le=2_147_483_647)
+    version: JsonInt | None = Field(None, ge=1, le=2_147_483_647)
     variables: dict[str, Any] = Field(default_factory=dict)
     file_ids: list[uuid.UUID] = Field(
         default_factory=list, max_length=20, json_schema_extra={"uniqueItems": True}
     )
-    cache: bool = False
+    cache: JsonBool = False
 
     @model_validator(mode="after")
     def _label_or_version(self):

@@ -5,17 +5,15 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Field, Schema
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, model_validator
 
 from audits.models import ActorType, AuditEvent, ReviewStatus, Source
-from core.schemas import UtcDatetime
+from core.schemas import StrictIn, UtcDatetime
 
 ACTION_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
 
 
-class AuditEventIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class AuditEventIn(StrictIn):
     action: str = Field(max_length=100, pattern=ACTION_PATTERN, examples=["invoice.paid"])
     entity_type: str = Field(min_length=1, max_length=50)
     entity_id: str = Field("", max_length=64)
@@ -118,10 +116,8 @@ class ExportFilters(AuditFilters):
     format: Literal["ndjson", "csv"] = "ndjson"
 
 
-class AuditReviewIn(Schema):
+class AuditReviewIn(StrictIn):
     """Only the review may change; any other field is refused (422)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     status: ReviewStatus | None = None
     review_note: str | None = Field(None, max_length=5000)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, StrictBool
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, StrictBool, StrictFloat, StrictInt
 
 
 class StrictIn(Schema):
@@ -40,3 +40,9 @@ UtcDatetime = Annotated[datetime, BeforeValidator(_iso_8601_only), AfterValidato
 # A body's boolean is a JSON true/false: 0, 1 or "yes" are a 422, not read as one. (Query
 # strings stay lax: ``?is_active=true`` arrives as text.)
 JsonBool = StrictBool
+
+# A body's integer or number is a JSON number: ``true`` or ``"1"`` is a 422, not read as 1 (the
+# schema, and so every generated client, says it is invalid). An integer is written without a
+# fraction: 1.0 is a 422 too.
+JsonInt = StrictInt
+JsonNumber = StrictFloat

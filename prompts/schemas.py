@@ -6,8 +6,9 @@ from typing import Any, Literal
 from ninja import Field, Schema
 from pydantic import ConfigDict, model_validator
 
-from core.schemas import StrictIn
+from core.schemas import JsonInt, JsonNumber, StrictIn
 from prompts.services.transfer import FORMAT as IMPORT_FORMAT
+from prompts.services.transfer import PROMPT_ENTRY_SCHEMA
 
 Slug = Field(pattern=r"^[a-z0-9-]{1,64}$")
 
@@ -30,10 +31,10 @@ class MessageIn(StrictIn):
 
 
 class ParametersIn(StrictIn):
-    temperature: float | None = Field(None, ge=0, le=2)
-    top_p: float | None = Field(None, ge=0, le=1)
-    max_output_tokens: int | None = Field(None, ge=1, le=200_000)
-    seed: int | None = None
+    temperature: JsonNumber | None = Field(None, ge=0, le=2)
+    top_p: JsonNumber | None = Field(None, ge=0, le=1)
+    max_output_tokens: JsonInt | None = Field(None, ge=1, le=200_000)
+    seed: JsonInt | None = None
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
 
 
@@ -140,7 +141,7 @@ class PromptDetailOut(PromptFields):
 
 
 class LabelMoveIn(StrictIn):
-    version: int = Field(ge=1, le=2_147_483_647)
+    version: JsonInt = Field(ge=1, le=2_147_483_647)
     note: str = Field("", max_length=2000)
 
 
@@ -167,7 +168,7 @@ class RenderIn(StrictIn):
     model_config = LABEL_OR_VERSION
 
     label: str | None = Field(None, max_length=36)
-    version: int | None = Field(None, ge=1, le=2_147_483_647)
+    version: JsonInt | None = Field(None, ge=1, le=2_147_483_647)
     variables: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -199,7 +200,11 @@ class ImportIn(StrictIn):
     # Declared as a constant; any other value is still refused by the import itself (422
     # `import_invalid`, the code clients already see), not by the parser.
     format: str = Field(json_schema_extra={"const": IMPORT_FORMAT})
-    prompts: list[dict[str, Any]] = Field(max_length=500)
+    prompts: list[dict[str, Any]] = Field(
+        max_length=500,
+        description="Prompts as GET /prompts/{slug}/export writes them.",
+        json_schema_extra={"items": PROMPT_ENTRY_SCHEMA},
+    )
 
 
 class ImportOut(Schema):

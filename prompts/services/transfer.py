@@ -9,9 +9,11 @@ prompt's next version, and labels are moved to the versions the document names.
 from typing import Any
 
 from django.db import transaction
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 from core.errors import InvalidInput
-from prompts.models import Prompt, PromptVersion, content_hash
+from prompts.models import SLUG_PATTERN, Prompt, PromptVersion, content_hash
 from prompts.selectors import labels_of
 from prompts.services.labels import prompt_label_move
 from prompts.services.prompts import prompt_create, prompt_update
@@ -60,34 +62,105 @@ def prompts_export_document(*, slugs: list[str] | None = None) -> dict:
     }
 
 
+# The document's shape, checked before anything is read from it (and published as the import's
+# request schema): every field typed, nothing unknown. A version's content is then checked as
+# any version's is (prompts/services/versions.py).
+_VERSION_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "number": {"type": "integer", "minimum": 1, "maximum": 2_147_483_647},
+        "content_hash": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},
+        "kind": {"type": "string"},
+        "messages": {"type": "array", "items": {"type": "object"}},
+        "template": {"type": "string"},
+        "variables_schema": {"type": "object"},
+        "model": {"type": "string", "maxLength": 100},
+        "parameters": {"type": "object"},
+        "output_schema": {"type": ["object", "null"]},
+        "api_style": {"type": "string"},
+        "note": {"type": "string", "maxLength": 2000},
+    },
+    "required": ["number"],
+    "additionalProperties": False,
+}
+PROMPT_ENTRY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "slug": {"type": "string", "pattern": SLUG_PATTERN},
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "description": {"type": "string", "maxLength": 5000},
+        "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
+        "archived": {"type": "boolean", "description": "Written by export; import ignores it."},
+        "labels": {
+            "type": "object",
+            "additionalProperties": {"type": "integer", "minimum": 1},
+            "description": "Label name -> the document's version number.",
+        },
+        "versions": {"type": "array", "items": _VERSION_SCHEMA, "maxItems": 1000},
+    },
+    "required": ["slug"],
+    "additionalProperties": False,
+}
+_DOCUMENT_VALIDATOR = Draft202012Validator(
+    {
+        "type": "object",
+        "properties": {
+            "format": {"const": FORMAT},
+            "prompts": {"type": "array", "items": PROMPT_ENTRY_SCHEMA},
+        },
+        "required": ["format", "prompts"],
+        "additionalProperties": False,
+    }
+)
+
+
+def _where(path) -> str:
+    """``prompts[0].versions[1].number`` for the JSON path (prompts, 0, versions, 1, number)."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(
+        "."
+    )
+
+
+def _invalid_document(message: str, *, field: str, reason: str, kind: str) -> InvalidInput:
+    return InvalidInput(
+        message,
+        code="import_invalid",
+        details=[{"field": field, "in": "body", "reason": reason, "type": kind}],
+    )
+
+
 def _document_check(document: Any) -> list[dict]:
-    if (
-        not isinstance(document, dict)
-        or document.get("format") != FORMAT
-        or not isinstance(document.get("prompts"), list)
-    ):
-        raise InvalidInput(
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise _invalid_document(
             f"Not a prompts document (expected format '{FORMAT}').",
-            code="import_invalid",
-            details=[
-                {"field": "format", "in": "body", "reason": f"must be '{FORMAT}'", "type": "format"}
-            ],
+            field="format",
+            reason=f"must be '{FORMAT}'",
+            kind="format",
+        )
+    error = best_match(_DOCUMENT_VALIDATOR.iter_errors(document))
+    if error is not None:
+        where = _where(error.absolute_path) or "document"
+        reason = error.message[:300]
+        raise _invalid_document(
+            f"{where}: {reason}", field=where, reason=reason, kind=error.validator
         )
     for index, entry in enumerate(document["prompts"]):
+        numbers = [version["number"] for version in entry.get("versions", [])]
+        if len(set(numbers)) != len(numbers):
+            raise _invalid_document(
+                f"prompts[{index}]: version numbers repeat.",
+                field=f"prompts[{index}].versions",
+                reason="each version's number must be unique",
+                kind="unique",
+            )
         for version in entry.get("versions", []):
             stated = version.get("content_hash")
             if stated and stated != content_hash(_version_kwargs(version)):
-                raise InvalidInput(
-                    f"prompts[{index}] version {version.get('number')}: content_hash does not match its content.",
-                    code="import_invalid",
-                    details=[
-                        {
-                            "field": f"prompts[{index}].versions",
-                            "in": "body",
-                            "reason": "content_hash mismatch",
-                            "type": "hash",
-                        }
-                    ],
+                raise _invalid_document(
+                    f"prompts[{index}] version {version['number']}: content_hash does not match its content.",
+                    field=f"prompts[{index}].versions",
+                    reason="content_hash mismatch",
+                    kind="hash",
                 )
     return document["prompts"]
 
@@ -126,8 +199,8 @@ def _version_kwargs(version: dict) -> dict:
 
 
 def _import_prompt(*, entry: dict, actor) -> list[dict]:
-    slug = entry.get("slug", "")
-    versions = sorted(entry.get("versions", []), key=lambda v: v.get("number", 0))
+    slug = entry["slug"]
+    versions = sorted(entry.get("versions", []), key=lambda v: v["number"])
     changes: list[dict] = []
     prompt = Prompt.objects.filter(slug=slug).first()
     number_map: dict[int, int] = {}
@@ -143,7 +216,7 @@ def _import_prompt(*, entry: dict, actor) -> list[dict]:
             actor=actor,
             version=_version_kwargs(first),
         )
-        number_map[first.get("number", 1)] = 1
+        number_map[first["number"]] = 1
         changes.append({"slug": slug, "action": "prompt_created", "version": 1})
     else:
         updated = prompt_update(
@@ -164,11 +237,11 @@ def _import_prompt(*, entry: dict, actor) -> list[dict]:
     for version in versions:
         digest = content_hash(_version_kwargs(version))
         if digest in known:  # identical content: recognised, never duplicated
-            number_map[version.get("number")] = known[digest]
+            number_map[version["number"]] = known[digest]
             continue
         created = prompt_version_create(prompt=prompt, author=actor, **_version_kwargs(version))
         known[created.content_hash] = created.number
-        number_map[version.get("number")] = created.number
+        number_map[version["number"]] = created.number
         changes.append(
             {
                 "slug": slug,

@@ -92,6 +92,83 @@ def test_an_import_document_has_the_one_format(client, admin, bearer, bodies):
     assert not Prompt.objects.exists()
 
 
+MISTYPED_ENTRIES = [
+    ({"slug": "x", "versions": [{"number": "a"}, {"number": 1}]}, "prompts[0].versions[0].number"),
+    ({"slug": "x", "versions": [{"number": True}]}, "prompts[0].versions[0].number"),
+    ({"slug": "x", "versions": "v1"}, "prompts[0].versions"),
+    ({"slug": "x", "versions": [2]}, "prompts[0].versions[0]"),
+    ({"slug": 5, "versions": [{"number": 1}]}, "prompts[0].slug"),
+    ({"versions": [{"number": 1}]}, "prompts[0]"),
+    ({"slug": "x", "name": "n" * 201, "versions": [{"number": 1}]}, "prompts[0].name"),
+    (
+        {"slug": "x", "labels": {"production": True}, "versions": [{"number": 1}]},
+        "prompts[0].labels.production",
+    ),
+    (
+        {"slug": "x", "versions": [{"number": 1, "content_hash": 5}]},
+        "prompts[0].versions[0].content_hash",
+    ),
+    ({"slug": "x", "versions": [{"number": 1, "colour": "red"}]}, "prompts[0].versions[0]"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("entry", "field"), MISTYPED_ENTRIES)
+def test_a_mistyped_import_entry_is_refused_where_it_is_wrong_and_nothing_is_imported(
+    client, admin, bearer, bodies, audit_events, entry, field
+):
+    """Each entry's shape is in the schema, and the import checks it before reading an entry
+    (these bodies were 500s: a number compared with a string, a string read as a version)."""
+    prompt_create()
+    events = len(audit_events())
+    document = {"format": "parecer.prompts/1", "prompts": [entry]}
+    assert not allows(bodies["ImportIn"], document)
+
+    error = assert_error(
+        post_json(client, "/prompts/import", document, **bearer(admin)), 422, "import_invalid"
+    )
+
+    assert error["details"][0]["field"] == field
+    assert list(Prompt.objects.values_list("slug", flat=True)) == ["summary"]
+    assert len(audit_events()) == events
+
+
+@pytest.mark.django_db
+def test_an_import_refuses_a_version_number_given_twice(client, admin, bearer, bodies):
+    twice = {"slug": "twice", "versions": [{"number": 1, "note": "a"}, {"number": 1, "note": "b"}]}
+    document = {"format": "parecer.prompts/1", "prompts": [twice]}
+
+    error = assert_error(
+        post_json(client, "/prompts/import", document, **bearer(admin)), 422, "import_invalid"
+    )
+
+    assert error["details"][0] == {
+        "field": "prompts[0].versions",
+        "in": "body",
+        "reason": "each version's number must be unique",
+        "type": "unique",
+    }
+    assert not Prompt.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_exported_document_is_what_the_import_schema_allows(client, admin, bearer, bodies):
+    prompt_create()
+    exported = client.get("/api/v1/prompts/summary/export", **bearer(admin)).json()
+    assert allows(bodies["ImportIn"], exported)
+    exported["prompts"][0]["slug"] = "summary-copy"
+
+    response = post_json(client, "/prompts/import", exported, **bearer(admin))
+
+    assert response.status_code == 200, response.content
+    assert response.json()["changes"][0] == {
+        "slug": "summary-copy",
+        "action": "prompt_created",
+        "version": 1,
+    }
+    assert Prompt.objects.filter(slug="summary-copy").exists()
+
+
 @pytest.mark.django_db
 def test_a_label_to_move_or_remove_declares_its_pattern_and_the_server_keeps_its_codes(
     client, staff, bearer
