@@ -116,9 +116,8 @@ _DOCUMENT_VALIDATOR = Draft202012Validator(
 
 def _where(path) -> str:
     """``prompts[0].versions[1].number`` for the JSON path (prompts, 0, versions, 1, number)."""
-    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(
-        "."
-    )
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
+    return where.removeprefix(".")
 
 
 def _invalid_document(message: str, *, field: str, reason: str, kind: str) -> InvalidInput:
