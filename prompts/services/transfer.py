@@ -16,7 +16,7 @@ from core.errors import InvalidInput
 from prompts.models import SLUG_PATTERN, Prompt, PromptVersion, content_hash
 from prompts.selectors import labels_of
 from prompts.services.labels import prompt_label_move
-from prompts.services.prompts import prompt_create, prompt_update
+from prompts.services.prompts import MAX_TAGS, prompt_create, prompt_update
 from prompts.services.versions import prompt_version_create
 
 FORMAT = "parecer.prompts/1"
@@ -89,7 +89,7 @@ PROMPT_ENTRY_SCHEMA = {
         "slug": {"type": "string", "pattern": SLUG_PATTERN},
         "name": {"type": "string", "minLength": 1, "maxLength": 200},
         "description": {"type": "string", "maxLength": 5000},
-        "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
+        "tags": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_TAGS},
         "archived": {"type": "boolean", "description": "Written by export; import ignores it."},
         "labels": {
             "type": "object",
